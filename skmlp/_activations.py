@@ -1,0 +1,127 @@
+"""Activation functions, each beside its derivative.
+
+Every hidden activation is a pair of pure array functions:
+
+* ``f(Z)`` overwrites the pre-activation ``Z`` with ``f(Z)`` and returns it.
+  Working in place halves the memory of a forward pass: the pre-activation
+  is never needed again for the activations whose derivative can be written
+  in terms of the output.
+* ``df(A, delta)`` multiplies the back-propagated error ``delta`` in place by
+  ``f'(Z)``, written in terms of the layer's *output* ``A = f(Z)`` whenever
+  that is possible (relu, logistic, tanh, ...).  An activation whose
+  derivative needs the input instead declares ``needs_input=True``; the
+  forward pass then keeps ``Z`` for it and passes ``Z`` as the first argument.
+
+Adding an activation is one entry in :data:`ACTIVATIONS`.
+"""
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = ["ACTIVATIONS", "Activation", "softmax", "logistic"]
+
+
+class Activation(NamedTuple):
+    """A hidden-layer activation: the function and its derivative.
+
+    Attributes
+    ----------
+    function : callable
+        ``function(Z) -> A``, computed in place in ``Z``.
+    derivative : callable
+        ``derivative(A_or_Z, delta) -> None``; multiplies ``delta`` by
+        ``f'(Z)`` in place.
+    needs_input : bool
+        If True, ``derivative`` receives the pre-activation ``Z`` instead of
+        the output ``A``.
+    """
+
+    function: Callable[[np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray, np.ndarray], None]
+    needs_input: bool = False
+
+
+# --- identity -------------------------------------------------------------
+def identity(Z):
+    """f(z) = z."""
+    return Z
+
+
+def identity_derivative(A, delta):
+    """f'(z) = 1: nothing to do."""
+
+
+# --- logistic -------------------------------------------------------------
+def logistic(Z):
+    """f(z) = 1 / (1 + exp(-z)); scipy's ``expit`` never overflows."""
+    return expit(Z, out=Z)
+
+
+def logistic_derivative(A, delta):
+    """f'(z) = f(z) (1 - f(z)) = A (1 - A)."""
+    delta *= A
+    delta *= 1 - A
+
+
+# --- tanh -----------------------------------------------------------------
+def tanh(Z):
+    """f(z) = tanh(z)."""
+    return np.tanh(Z, out=Z)
+
+
+def tanh_derivative(A, delta):
+    """f'(z) = 1 - tanh(z)^2 = 1 - A^2."""
+    delta *= 1 - A**2
+
+
+# --- relu -----------------------------------------------------------------
+def relu(Z):
+    """f(z) = max(z, 0)."""
+    return np.maximum(Z, 0, out=Z)
+
+
+def relu_derivative(A, delta):
+    """f'(z) = 1 if z > 0 else 0, and z > 0 exactly where A > 0."""
+    # Multiplying by the boolean mask is faster than masked assignment
+    # (``delta[A == 0] = 0``) and keeps NaN propagation identical.
+    np.multiply(delta, A > 0, out=delta)
+
+
+ACTIVATIONS = {
+    "identity": Activation(identity, identity_derivative),
+    "logistic": Activation(logistic, logistic_derivative),
+    "tanh": Activation(tanh, tanh_derivative),
+    "relu": Activation(relu, relu_derivative),
+}
+"""Registry of hidden activations by name."""
+
+
+# --- output activations (their derivative is folded into the loss) --------
+def softmax(Z):
+    """Row-wise softmax, in place; the row maximum is subtracted first.
+
+    Subtracting the maximum makes every exponent <= 0, so ``exp`` cannot
+    overflow however large the logits are (the seed notebook's raw 0-255
+    pixels reached logits in the thousands).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_classes)
+        Logits; overwritten with the probabilities.
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_classes)
+        ``Z`` itself, each row summing to one.
+    """
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+    return Z
+
+
+OUTPUT_ACTIVATIONS = {"softmax": softmax, "logistic": logistic}
+"""Output activations by name (``out_activation_``)."""

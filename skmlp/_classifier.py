@@ -1,0 +1,628 @@
+"""``NumpyMLPClassifier``: the scikit-learn estimator around the NumPy core."""
+
+import functools
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._activations import ACTIVATIONS
+from ._network import Params, as_params, glorot_uniform, n_params, predict_output
+from ._training import fit_lbfgs, fit_stochastic
+
+__all__ = ["NumpyMLPClassifier"]
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+# Rows per forward pass at predict time: bounds the memory of predicting on
+# a large X to O(chunk * widest layer) whatever n_samples is.
+_PREDICT_CHUNK = 8192
+
+
+def _atomic(method):
+    """Undo every attribute change of a fit that raises.
+
+    Training works on fresh copies of the parameters and of the optimizer
+    state, so restoring the attribute dict is enough to leave an already
+    fitted model exactly as it was.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        snapshot = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
+    return wrapper
+
+
+class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier written in NumPy.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
+    the same parameters with the same names, defaults and meaning, and the
+    same fitted attributes.  With ``dtype=np.float64`` and the same
+    ``random_state`` it computes the same weights.  By default it trains in
+    float32, which is faster and uses half the memory.
+
+    The base classes are ``(ClassifierMixin, BaseEstimator)`` in that order:
+    mixins must come before ``BaseEstimator`` so that their tags take
+    effect.  The reverse order fails scikit-learn's ``check_mixin_order``,
+    after which every classifier-specific check is silently skipped.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+
+        - 'identity': ``f(x) = x``
+        - 'logistic': ``f(x) = 1 / (1 + exp(-x))``
+        - 'tanh': ``f(x) = tanh(x)``
+        - 'relu': ``f(x) = max(0, x)``
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The weight optimizer: 'lbfgs' (scipy's L-BFGS-B on the full batch,
+        often best on small data sets), 'sgd' (stochastic gradient descent
+        with momentum) or 'adam' (Kingma & Ba's Adam, a good default on
+        large data sets).
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty ``(alpha / 2) sum ||W||^2``, divided by
+        the sum of the sample weights like the data term.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size of the stochastic solvers; 'auto' is
+        ``min(200, n_samples)``.  Ignored by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of ``solver='sgd'``:
+
+        - 'constant': ``learning_rate_init`` throughout.
+        - 'invscaling': ``learning_rate_init / (t + 1) ** power_t`` after
+          each epoch, ``t`` being the number of samples seen.
+        - 'adaptive': divided by 5 whenever ``n_iter_no_change`` epochs in a
+          row fail to improve by ``tol``; training stops below 1e-6.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations
+        ('lbfgs').
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples before each epoch (stochastic
+        solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffles and the early-stopping
+        split.  Pass an int for reproducible results.
+
+    tol : float, default=1e-4
+        Tolerance of the optimisation: training stops (or the adaptive rate
+        drops) when the loss or validation score does not improve by at
+        least ``tol`` for ``n_iter_no_change`` epochs in a row; for 'lbfgs'
+        it is the gradient tolerance ``gtol``.
+
+    verbose : bool, default=False
+        Print progress messages.
+
+    warm_start : bool, default=False
+        Reuse the previous solution as initialisation of the next ``fit``.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum ('sgd' with ``momentum > 0``).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its accuracy has not improved by ``tol`` for ``n_iter_no_change``
+        epochs; the weights of the best epoch are kept.  As in
+        scikit-learn the split is stratified for binary targets.
+        Stochastic solvers only.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement tolerated before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'.
+
+    dtype : {np.float32, np.float64}, default=np.float32
+        Precision the network computes in, whatever the input's dtype.
+        float32 is about twice as fast; float64 reproduces
+        :class:`~sklearn.neural_network.MLPClassifier` exactly.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    loss_ : float
+        Loss at the end of training.
+
+    best_loss_ : float or None
+        Minimum training loss reached (None with early stopping).
+
+    loss_curve_ : list of float
+        Training loss after each epoch (each iteration for 'lbfgs').
+
+    validation_scores_ : list of float or None
+        Validation accuracy after each epoch with early stopping, else None.
+
+    best_validation_score_ : float or None
+        Best validation accuracy with early stopping, else None.
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer i, of shape
+        (n_units[i], n_units[i + 1]).
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer i + 1, of shape
+        (n_units[i + 1],).
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during fit, when X has string column names.
+
+    n_iter_ : int
+        Number of epochs (iterations for 'lbfgs') run by the last fit.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units.
+
+    out_activation_ : str
+        Output activation: 'softmax' (multiclass) or 'logistic' (binary,
+        multilabel).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The estimator this one replaces.
+
+    Notes
+    -----
+    Differences from scikit-learn: computations run in ``dtype`` (float32 by
+    default) whatever the input dtype; 'lbfgs' also records ``loss_curve_``;
+    a non-finite loss stops training with a ``ConvergenceWarning`` and keeps
+    the last finite weights instead of raising; a fit or partial_fit that
+    raises leaves an already fitted model unchanged.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skmlp import NumpyMLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    >>> clf = NumpyMLPClassifier(max_iter=300, random_state=0).fit(X_train, y_train)
+    >>> clf.score(X_test, y_test) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [
+            Options(type, {np.float32, np.float64}),
+            StrOptions({"float32", "float64"}),
+        ],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dtype=np.float32,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dtype = dtype
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    @_atomic
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data; converted to ``dtype``.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a label indicator matrix for multilabel
+            classification.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    @_atomic
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that may appear across calls.  Required on the
+            first call; ``y`` need not contain every class.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers, got %s." % sizes
+            )
+        return [int(s) for s in sizes]
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=self._dtype,
+            order="C",
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        Y = self._label_binarizer.transform(y).astype(self._dtype)
+        return X, Y
+
+    def _initialize(self, Y, layer_units, random_state):
+        """First-fit state: output layer, Glorot weights, empty curves."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(layer_units)
+        if self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+        params = glorot_uniform(layer_units, self.activation, random_state, self._dtype)
+        self._best_flat = params.flat.copy()
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+        self.__dict__.pop("_optimizer", None)
+        return params
+
+    def _current_params(self, layer_units):
+        """A fresh flat copy of the fitted weights, to continue training on."""
+        expected = [(a, b) for a, b in zip(layer_units[:-1], layer_units[1:])]
+        found = [W.shape for W in self.coefs_]
+        if found != expected:
+            raise ValueError(
+                "The fitted network has layer shapes %s but the current "
+                "parameters and data need %s; hidden_layer_sizes or the "
+                "number of outputs changed since the last fit. Set "
+                "warm_start=False to refit from scratch." % (found, expected)
+            )
+        flat = np.empty(n_params(layer_units)[1], dtype=self._dtype)
+        params = as_params(flat, layer_units)
+        for dst, src in zip(
+            params.coefs + params.intercepts, self.coefs_ + self.intercepts_
+        ):
+            dst[...] = src
+        # Curves are appended to during training: copy them so that a failed
+        # call leaves the fitted ones untouched.
+        for name in ("loss_curve_", "validation_scores_"):
+            if isinstance(getattr(self, name, None), list):
+                setattr(self, name, list(getattr(self, name)))
+        return params
+
+    def _fit(self, X, y, sample_weight, incremental):
+        self._dtype = np.dtype(self.dtype)
+        hidden = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=self._dtype)
+
+        layer_units = [X.shape[1], *hidden, Y.shape[1]]
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            params = self._initialize(Y, layer_units, random_state)
+        else:
+            params = self._current_params(layer_units)
+        self._layer_units = layer_units
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            params = fit_stochastic(
+                self, params, X, Y, sample_weight, random_state, incremental
+            )
+        else:
+            params = fit_lbfgs(self, params, X, Y, sample_weight)
+
+        if not np.isfinite(params.flat).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data "
+                "may contain large values and need to be preprocessed."
+            )
+        self.coefs_ = params.coefs
+        self.intercepts_ = params.intercepts
+        return self
+
+    # -------------------------------------------------------------- predict
+    def _output(self, X, params=None):
+        """Network output for validated X, computed in chunks of rows.
+
+        ``params`` defaults to the fitted weights; training passes the
+        weights it is updating to score the validation set.
+        """
+        if params is None:
+            # predict_output reads only the per-layer views.
+            params = Params(None, self.coefs_, self.intercepts_, None)
+        dtype = params.coefs[0].dtype
+        n = X.shape[0]
+        P = np.empty((n, params.intercepts[-1].shape[0]), dtype=dtype)
+        for start in range(0, n, _PREDICT_CHUNK):
+            stop = min(start + _PREDICT_CHUNK, n)
+            P[start:stop] = predict_output(
+                X[start:stop], params, self.activation, self.out_activation_
+            )
+        return P
+
+    def _labels(self, P):
+        """Class labels (or indicator matrix) from network outputs."""
+        if self.n_outputs_ == 1:
+            P = P.ravel()
+        return self._label_binarizer.inverse_transform(P)
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=self.coefs_[0].dtype,
+            reset=False,
+        )
+
+    def predict(self, X):
+        """Predict class labels (or the label indicator matrix).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        X = self._validate_X_predict(X)
+        return self._labels(self._output(X))
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        X = self._validate_X_predict(X)
+        P = self._output(X)
+        if self.n_outputs_ == 1:
+            return np.hstack([1 - P, P])
+        return P
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        P = self.predict_proba(X)
+        return np.log(P, out=P)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,168 @@
+"""Log losses of the output layer, defined exactly as scikit-learn 1.9 does.
+
+With per-sample weights ``s_i`` summing to ``S`` (``s_i = 1`` without
+weights), the data term is ``(1/S) sum_i s_i l_i`` and the L2 penalty is
+``(alpha / 2) sum_l ||W_l||^2 / S``.
+
+Probabilities are clipped to ``[eps, 1 - eps]`` (``eps`` of their dtype)
+before the logarithm, so a confident wrong prediction costs a large but
+finite loss instead of ``inf``.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = [
+    "log_loss",
+    "log_loss_gradient",
+    "binary_log_loss",
+    "binary_log_loss_gradient",
+    "LOSSES",
+    "LOSS_GRADIENTS",
+    "l2_penalty",
+]
+
+
+def _weighted_mean(per_sample, sample_weight):
+    if sample_weight is None:
+        return float(per_sample.mean())
+    return float(np.dot(per_sample, sample_weight) / sample_weight.sum())
+
+
+def log_loss(Y, P, sample_weight=None):
+    """Categorical cross-entropy of a softmax output.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_classes)
+        One-hot (or smoothed) targets.
+    P : ndarray of shape (n_samples, n_classes)
+        Predicted probabilities, rows summing to one.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Per-sample weights; the loss is their weighted mean.
+
+    Returns
+    -------
+    loss : float
+    """
+    eps = np.finfo(P.dtype).eps
+    logP = np.log(np.clip(P, eps, 1 - eps))
+    per_sample = -np.einsum("ij,ij->i", Y, logP)
+    return _weighted_mean(per_sample, sample_weight)
+
+
+def log_loss_gradient(P, Y, Z=None):
+    """Gradient of :func:`log_loss` w.r.t. the logits, ``P - Y``, in place.
+
+    Computed so that it stays accurate when the model is confident.  For
+    the most probable class ``t`` of a row, ``p_t`` rounds to 1 in float32
+    long before ``1 - p_t`` is negligible, so ``p_t - y_t`` is evaluated as
+    ``(1 - y_t) - sum_{k != t} p_k``: a sum of small, accurately known
+    probabilities instead of a cancellation.  Without this, the gradient of
+    a confident float32 model is rounding noise, which Adam rescales into
+    full-size steps.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_classes)
+        Softmax probabilities; overwritten with the gradient.
+    Y : ndarray of shape (n_samples, n_classes)
+        Targets, rows summing to one.
+    Z : None
+        Unused (the logits are not needed for softmax).
+
+    Returns
+    -------
+    delta : ndarray of shape (n_samples, n_classes)
+        ``P`` itself, holding ``P - Y``.
+    """
+    rows = np.arange(P.shape[0])
+    top = P.argmax(axis=1)
+    P[rows, top] = 0
+    rest = P.sum(axis=1)
+    P -= Y
+    P[rows, top] = (1 - Y[rows, top]) - rest
+    return P
+
+
+def binary_log_loss(Y, P, sample_weight=None):
+    """Binary cross-entropy of logistic outputs, summed over the outputs.
+
+    Used for binary targets (one output column) and multilabel targets (one
+    independent logistic output per label).
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_outputs)
+        0/1 (or smoothed) targets.
+    P : ndarray of shape (n_samples, n_outputs)
+        Predicted probabilities of the positive class of each output.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Per-sample weights; the loss is their weighted mean.
+
+    Returns
+    -------
+    loss : float
+    """
+    eps = np.finfo(P.dtype).eps
+    P = np.clip(P, eps, 1 - eps)
+    per_sample = -(
+        np.einsum("ij,ij->i", Y, np.log(P)) + np.einsum("ij,ij->i", 1 - Y, np.log1p(-P))
+    )
+    return _weighted_mean(per_sample, sample_weight)
+
+
+def binary_log_loss_gradient(P, Y, Z):
+    """Gradient of :func:`binary_log_loss` w.r.t. the logits, ``P - Y``.
+
+    Where the logit is positive, ``sigmoid(z) - y`` is evaluated as
+    ``(1 - y) - sigmoid(-z)`` from the logit itself, which stays accurate
+    when ``sigmoid(z)`` rounds to 1 (see :func:`log_loss_gradient`).
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_outputs)
+        Logistic probabilities; overwritten with the gradient.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets in [0, 1].
+    Z : ndarray of shape (n_samples, n_outputs)
+        The logits ``P`` was computed from.
+
+    Returns
+    -------
+    delta : ndarray of shape (n_samples, n_outputs)
+        ``P`` itself, holding ``P - Y``.
+    """
+    positive = Z > 0
+    P -= Y
+    P[positive] = (1 - Y[positive]) - expit(-Z[positive])
+    return P
+
+
+LOSSES = {"softmax": log_loss, "logistic": binary_log_loss}
+"""The loss that goes with each output activation (the canonical link)."""
+
+LOSS_GRADIENTS = {"softmax": log_loss_gradient, "logistic": binary_log_loss_gradient}
+"""Gradient w.r.t. the logits of each output activation's loss."""
+
+
+def l2_penalty(coefs, alpha, sw_sum):
+    """``(alpha / 2) sum_l ||W_l||_F^2 / sw_sum``, the L2 term of the loss.
+
+    Parameters
+    ----------
+    coefs : list of ndarray
+        Weight matrices; ``coefs[l]`` has shape (n_units[l], n_units[l+1]).
+    alpha : float
+        L2 strength.
+    sw_sum : float
+        Sum of sample weights (number of samples without weights).
+
+    Returns
+    -------
+    penalty : float
+    """
+    if alpha == 0:
+        return 0.0
+    squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
+    return 0.5 * alpha * squares / sw_sum

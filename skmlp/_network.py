@@ -1,0 +1,368 @@
+"""The multilayer perceptron as pure functions of arrays.
+
+Notation (as in the user guide): layer ``l = 0 .. L-1`` maps ``A_l`` to
+``A_{l+1} = f(Z_{l+1})`` with ``Z_{l+1} = A_l W_l + b_l``; ``A_0 = X``;
+``W_l = coefs[l]`` has shape ``(n_units[l], n_units[l+1])``; the last layer
+uses the output activation (softmax or logistic) instead of ``f``.
+
+All parameters live in **one flat vector** (:class:`Params`); ``coefs`` and
+``intercepts`` are reshaped views into it (all weight matrices first, then
+all bias vectors: scikit-learn's packing order).  That makes an optimizer
+step a single vectorised update, gives L-BFGS its packed vector for free,
+and lets the L2 term be added to the gradient in one call.
+"""
+
+from itertools import pairwise
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ._losses import LOSS_GRADIENTS, LOSSES, l2_penalty
+
+__all__ = [
+    "Params",
+    "n_params",
+    "as_params",
+    "glorot_uniform",
+    "forward",
+    "predict_output",
+    "backward",
+    "loss",
+    "loss_and_gradient",
+]
+
+
+class Params(NamedTuple):
+    """A flat vector and its per-layer views.
+
+    Used both for the parameters and for their gradient.
+
+    Attributes
+    ----------
+    flat : ndarray of shape (n_params,)
+        All weights, then all biases.
+    coefs : list of ndarray
+        ``coefs[l]``, a view of shape (n_units[l], n_units[l+1]).
+    intercepts : list of ndarray
+        ``intercepts[l]``, a view of shape (n_units[l+1],).
+    n_coef : int
+        Number of weights: ``flat[:n_coef]`` are the weights.
+    """
+
+    flat: np.ndarray
+    coefs: list
+    intercepts: list
+    n_coef: int
+
+
+def n_params(layer_units):
+    """Number of weights plus biases of a network.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input and output included.
+
+    Returns
+    -------
+    n_coef : int
+        Number of weights (they come first in the flat vector).
+    n_total : int
+        Weights plus biases.
+    """
+    n_coef = sum(a * b for a, b in pairwise(layer_units))
+    return n_coef, n_coef + sum(layer_units[1:])
+
+
+def as_params(flat, layer_units):
+    """View a flat vector as per-layer weight matrices and bias vectors.
+
+    Parameters
+    ----------
+    flat : ndarray of shape (n_params,)
+        Flat parameter (or gradient) vector.
+    layer_units : sequence of int
+        Units per layer, input and output included.
+
+    Returns
+    -------
+    params : Params
+        ``flat`` with its views; writing to a view writes to ``flat``.
+    """
+    coefs, intercepts = [], []
+    start = 0
+    for fan_in, fan_out in pairwise(layer_units):
+        end = start + fan_in * fan_out
+        coefs.append(flat[start:end].reshape(fan_in, fan_out))
+        start = end
+    n_coef = start
+    for fan_out in layer_units[1:]:
+        intercepts.append(flat[start : start + fan_out])
+        start += fan_out
+    return Params(flat, coefs, intercepts, n_coef)
+
+
+def glorot_uniform(layer_units, activation, random_state, dtype):
+    """Glorot-uniform initial parameters, drawn as scikit-learn draws them.
+
+    For each layer in turn the weight matrix and then the bias vector are
+    drawn from ``U(-bound, bound)`` with ``bound = sqrt(6 / (fan_in +
+    fan_out))`` (``2`` instead of ``6`` for the logistic activation), in
+    float64 and then cast, so that the same ``random_state`` gives the same
+    network as :class:`sklearn.neural_network.MLPClassifier`.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input and output included.
+    activation : str
+        Hidden activation name.
+    random_state : numpy.random.RandomState
+        Source of the draws (advanced in place).
+    dtype : numpy dtype
+        Precision of the returned parameters.
+
+    Returns
+    -------
+    params : Params
+        A new flat vector and its views.
+    """
+    params = as_params(np.empty(n_params(layer_units)[1], dtype=dtype), layer_units)
+    factor = 2.0 if activation == "logistic" else 6.0
+    for W, b in zip(params.coefs, params.intercepts):
+        bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
+        W[...] = random_state.uniform(-bound, bound, W.shape)
+        b[...] = random_state.uniform(-bound, bound, b.shape)
+    return params
+
+
+def _dot(A, W, out=None):
+    """``A @ W`` for dense or sparse ``A``, written into ``out`` when given."""
+    if sp.issparse(A):
+        result = np.asarray(A @ W)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    return np.matmul(A, W, out=out)
+
+
+def forward(X, params, activation, out_activation, out=None):
+    """Forward pass keeping every layer's output (for :func:`backward`).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Input batch, in the parameters' dtype.
+    params : Params
+        The network's parameters.
+    activation : str
+        Hidden activation name, a key of ``ACTIVATIONS``.
+    out_activation : {"softmax", "logistic"}
+        Output activation.
+    out : list of ndarray, default=None
+        Preallocated outputs, ``out[l]`` of shape (n_samples, n_units[l+1]);
+        reusing them across batches avoids an allocation per layer per batch.
+
+    Returns
+    -------
+    activations : list of ndarray
+        ``[X, A_1, ..., A_L]``; ``A_L`` of shape (n_samples, n_outputs) holds
+        the predicted probabilities.
+    inputs : list of ndarray or None
+        ``inputs[l]`` is ``Z_l`` where a derivative needs it (hidden layers
+        whose activation ``needs_input``, a logistic output layer), else
+        None.
+    """
+    act = ACTIVATIONS[activation]
+    activations, inputs = [X], [None]
+    last = len(params.coefs) - 1
+    for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
+        Z = _dot(activations[l], W, None if out is None else out[l])
+        Z += b
+        if l == last:
+            # The logistic loss gradient reads the logits (see
+            # binary_log_loss_gradient); softmax's does not.
+            inputs.append(Z.copy() if out_activation == "logistic" else None)
+            OUTPUT_ACTIVATIONS[out_activation](Z)
+        else:
+            inputs.append(Z.copy() if act.needs_input else None)
+            act.function(Z)
+        activations.append(Z)
+    return activations, inputs
+
+
+def predict_output(X, params, activation, out_activation):
+    """Forward pass keeping only the output layer.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Input, in the parameters' dtype.
+    params : Params
+        The network's parameters.
+    activation : str
+        Hidden activation name.
+    out_activation : {"softmax", "logistic"}
+        Output activation.
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_outputs)
+        Output probabilities.
+    """
+    act = ACTIVATIONS[activation]
+    A = X
+    last = len(params.coefs) - 1
+    for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
+        A = _dot(A, W)
+        A += b
+        if l == last:
+            OUTPUT_ACTIVATIONS[out_activation](A)
+        else:
+            act.function(A)
+    return A
+
+
+def backward(
+    activations,
+    inputs,
+    Y,
+    params,
+    activation,
+    out_activation,
+    alpha,
+    grad,
+    sample_weight=None,
+):
+    """Back-propagate the error of one forward pass into ``grad``.
+
+    With ``S`` the sum of the sample weights, the output error of the
+    canonical pairs softmax/log-loss and logistic/binary-log-loss is
+    ``delta_L = (P - Y) * s``; it travels back as
+    ``delta_l = (delta_{l+1} W_l^T) * f'(Z_l)``, and
+    ``dW_l = (A_l^T delta_{l+1} + alpha W_l) / S``,
+    ``db_l = sum_i delta_{l+1,i} / S``.
+
+    Parameters
+    ----------
+    activations : list of ndarray
+        From :func:`forward`. The output layer's array is overwritten with
+        the output error (it is not needed afterwards).
+    inputs : list of ndarray or None
+        From :func:`forward`.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets (one-hot rows for softmax).
+    params : Params
+        Parameters used in the forward pass.
+    activation : str
+        Hidden activation name.
+    out_activation : {"softmax", "logistic"}
+        Output activation; selects the loss gradient.
+    alpha : float
+        L2 strength.
+    grad : Params
+        Gradient vector and its views; overwritten.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Per-sample weights.
+
+    Returns
+    -------
+    grad : Params
+        The same object, now holding the gradient of :func:`loss`.
+    """
+    act = ACTIVATIONS[activation]
+    sw_sum = Y.shape[0] if sample_weight is None else float(sample_weight.sum())
+
+    delta = LOSS_GRADIENTS[out_activation](activations[-1], Y, inputs[-1])
+    if sample_weight is not None:
+        delta *= sample_weight[:, np.newaxis]
+    for l in range(len(params.coefs) - 1, -1, -1):
+        A = activations[l]
+        _dot(A.T, delta, out=grad.coefs[l])
+        np.sum(delta, axis=0, out=grad.intercepts[l])
+        if l > 0:
+            delta = delta @ params.coefs[l].T
+            act.derivative(inputs[l] if act.needs_input else A, delta)
+    # Weights come first in the flat vectors, so the L2 term and the 1/S
+    # scaling are each one vectorised call.
+    if alpha:
+        grad.flat[: params.n_coef] += alpha * params.flat[: params.n_coef]
+    np.divide(grad.flat, sw_sum, out=grad.flat)
+    return grad
+
+
+def loss(Y, P, out_activation, params, alpha, sample_weight=None):
+    """Loss of predictions ``P``: weighted log loss plus the L2 penalty.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets.
+    P : ndarray of shape (n_samples, n_outputs)
+        Predicted probabilities.
+    out_activation : {"softmax", "logistic"}
+        Selects categorical or binary log loss.
+    params : Params
+        Parameters (for the penalty).
+    alpha : float
+        L2 strength.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Per-sample weights.
+
+    Returns
+    -------
+    loss : float
+    """
+    sw_sum = Y.shape[0] if sample_weight is None else float(sample_weight.sum())
+    data = LOSSES[out_activation](Y, P, sample_weight)
+    return data + l2_penalty(params.coefs, alpha, sw_sum)
+
+
+def loss_and_gradient(
+    flat, X, Y, layer_units, activation, out_activation, alpha, sample_weight=None
+):
+    """Loss and flat gradient at ``flat``: the objective L-BFGS minimises.
+
+    Parameters
+    ----------
+    flat : ndarray of shape (n_params,)
+        Flat parameters, in the network's dtype.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Inputs, in the network's dtype.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets.
+    layer_units : sequence of int
+        Units per layer, input and output included.
+    activation : str
+        Hidden activation name.
+    out_activation : {"softmax", "logistic"}
+        Output activation.
+    alpha : float
+        L2 strength.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Per-sample weights.
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray of shape (n_params,)
+    """
+    params = as_params(flat, layer_units)
+    activations, inputs = forward(X, params, activation, out_activation)
+    value = loss(Y, activations[-1], out_activation, params, alpha, sample_weight)
+    grad = as_params(np.empty_like(flat), layer_units)
+    backward(
+        activations,
+        inputs,
+        Y,
+        params,
+        activation,
+        out_activation,
+        alpha,
+        grad,
+        sample_weight,
+    )
+    return value, grad.flat
