@@ -396,6 +396,11 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
                 self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight, incremental=True)
 
+    @property
+    def _dtype(self):
+        # Derived, not stored: the fitted state stays plain for skops.
+        return np.dtype(self.dtype)
+
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError(
@@ -473,7 +478,7 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
-        self.__dict__.pop("_optimizer", None)
+        self.__dict__.pop("_optimizer_state", None)
         return params
 
     def _current_params(self, layer_units):
@@ -501,7 +506,6 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
         return params
 
     def _fit(self, X, y, sample_weight, incremental):
-        self._dtype = np.dtype(self.dtype)
         hidden = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental

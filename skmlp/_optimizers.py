@@ -68,6 +68,27 @@ class SGD:
         else:
             params += v
 
+    def state(self):
+        """The optimizer's state as plain numbers and arrays.
+
+        Returns
+        -------
+        state : dict
+            ``learning_rate`` and ``velocity``; safe to persist (skops).
+        """
+        return {"learning_rate": self.learning_rate, "velocity": self.velocity}
+
+    def load_state(self, state):
+        """Continue from a :meth:`state` (arrays are copied).
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`state`.
+        """
+        self.learning_rate = float(state["learning_rate"])
+        self.velocity[...] = state["velocity"]
+
 
 class Adam:
     """Adam (Kingma & Ba, 2014).
@@ -140,3 +161,31 @@ class Adam:
         np.divide(m, tmp, out=tmp)
         tmp *= lr_t
         params -= tmp
+
+    def state(self):
+        """The optimizer's state as plain numbers and arrays.
+
+        Returns
+        -------
+        state : dict
+            ``learning_rate``, ``t``, ``m`` and ``v``; safe to persist (skops).
+        """
+        return {
+            "learning_rate": self.learning_rate,
+            "t": self.t,
+            "m": self.m,
+            "v": self.v,
+        }
+
+    def load_state(self, state):
+        """Continue from a :meth:`state` (arrays are copied).
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`state`.
+        """
+        self.learning_rate = float(state["learning_rate"])
+        self.t = int(state["t"])
+        self.m[...] = state["m"]
+        self.v[...] = state["v"]

@@ -11,7 +11,6 @@ so that ``dtype=float64`` and the same ``random_state`` give the same
 ``coefs_``.
 """
 
-import copy
 import warnings
 
 import numpy as np
@@ -187,11 +186,11 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental):
     """
     if est.early_stopping and incremental:
         raise ValueError("partial_fit does not support early_stopping=True")
-    if incremental and hasattr(est, "_optimizer"):
-        # Deep copy: a failed call must leave the fitted optimizer untouched.
-        optimizer = copy.deepcopy(est._optimizer)
-    else:
-        optimizer = _make_optimizer(est, params.flat)
+    optimizer = _make_optimizer(est, params.flat)
+    saved = getattr(est, "_optimizer_state", None)
+    if incremental and saved is not None and saved["solver"] == est.solver:
+        # load_state copies: a failed call leaves the fitted state untouched.
+        optimizer.load_state(saved)
 
     early_stopping = est.early_stopping
     if early_stopping:
@@ -313,7 +312,8 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental):
         params.flat[...] = last_finite
         warnings.warn("Training interrupted by user.")
 
-    est._optimizer = optimizer
+    # Kept as plain arrays and numbers so that skops can load it safely.
+    est._optimizer_state = {"solver": est.solver, **optimizer.state()}
     if early_stopping:
         params.flat[...] = est._best_flat
     return params
