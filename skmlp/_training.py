@@ -51,7 +51,8 @@ def _validation_split(est, X, Y, sample_weight, random_state):
     column (binary targets); the draw comes from the same ``random_state``
     right after the weights are initialised.
     """
-    stratify = Y if est.n_outputs_ == 1 else None
+    # Boolean labels, as scikit-learn passes them: same split, same messages.
+    stratify = Y.astype(bool) if est.n_outputs_ == 1 else None
     arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
     parts = train_test_split(
         *arrays,
