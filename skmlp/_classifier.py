@@ -23,7 +23,15 @@ from sklearn.utils.validation import (
 
 from ._activations import ACTIVATIONS
 from ._network import Params, as_params, glorot_uniform, n_params, predict_output
-from ._training import fit_lbfgs, fit_stochastic
+from ._training import FitTasks, fit_lbfgs, fit_stochastic
+
+try:  # scikit-learn >= 1.9: the experimental callback API
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - older scikit-learn
+
+    class CallbackSupportMixin:
+        """Stand-in without ``set_callbacks``: callbacks are unavailable."""
+
 
 __all__ = ["NumpyMLPClassifier"]
 
@@ -55,7 +63,7 @@ def _atomic(method):
     return wrapper
 
 
-class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
+class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier written in NumPy.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
@@ -64,10 +72,17 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
     ``random_state`` it computes the same weights.  By default it trains in
     float32, which is faster and uses half the memory.
 
-    The base classes are ``(ClassifierMixin, BaseEstimator)`` in that order:
-    mixins must come before ``BaseEstimator`` so that their tags take
-    effect.  The reverse order fails scikit-learn's ``check_mixin_order``,
-    after which every classifier-specific check is silently skipped.
+    The base classes are ``(CallbackSupportMixin, ClassifierMixin,
+    BaseEstimator)``: ``ClassifierMixin`` must come before ``BaseEstimator``
+    so that its tags take effect.  The reverse order fails scikit-learn's
+    ``check_mixin_order``, after which every classifier-specific check is
+    silently skipped.
+
+    Callbacks: with scikit-learn >= 1.9, ``set_callbacks`` accepts the
+    callbacks of :mod:`sklearn.callback` (``ProgressBar``,
+    ``ScoringMonitor``, ...).  Each epoch (each L-BFGS iteration) is one
+    task; a callback that asks to stop ends training after the current
+    epoch, keeping its weights.
 
     Parameters
     ----------
@@ -338,8 +353,8 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
         self.dtype = dtype
 
     # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=True)
     @_atomic
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -363,8 +378,8 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
     @_atomic
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
@@ -453,7 +468,7 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
         Y = self._label_binarizer.transform(y).astype(self._dtype)
-        return X, Y
+        return X, y, Y
 
     def _initialize(self, Y, layer_units, random_state):
         """First-fit state: output layer, Glorot weights, empty curves."""
@@ -510,7 +525,7 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
-        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        X, y, Y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=self._dtype)
 
@@ -523,11 +538,17 @@ class NumpyMLPClassifier(ClassifierMixin, BaseEstimator):
         self._layer_units = layer_units
 
         if self.solver in _STOCHASTIC_SOLVERS:
+            tasks = FitTasks(
+                self, X, y, sample_weight, 1 if incremental else self.max_iter
+            )
             params = fit_stochastic(
-                self, params, X, Y, sample_weight, random_state, incremental
+                self, params, X, Y, sample_weight, random_state, incremental, tasks
             )
         else:
-            params = fit_lbfgs(self, params, X, Y, sample_weight)
+            # One task per iteration, plus the one scipy opens but never runs.
+            tasks = FitTasks(self, X, y, sample_weight, self.max_iter + 1)
+            params = fit_lbfgs(self, params, X, Y, sample_weight, tasks)
+        tasks.finish(params)
 
         if not np.isfinite(params.flat).all():
             raise ValueError(

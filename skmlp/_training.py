@@ -27,6 +27,85 @@ from ._optimizers import SGD, Adam
 __all__ = ["fit_stochastic", "fit_lbfgs"]
 
 
+class FitTasks:
+    """The ``sklearn.callback`` tasks of one fit: a root task, one per epoch.
+
+    With scikit-learn >= 1.9 the estimator has ``CallbackSupportMixin`` and
+    every fit opens a root context with one subtask per epoch (per L-BFGS
+    iteration); callbacks set with ``set_callbacks`` (``ProgressBar``,
+    ``ScoringMonitor``, ...) see each epoch begin and end, can ask for a
+    fitted copy of the model at that point, and can ask training to stop.
+    Without ``sklearn.callback`` every method is a no-op.
+
+    Parameters
+    ----------
+    est : NumpyMLPClassifier
+        The estimator being fitted.
+    X, y : array-like
+        The training data, as passed to the hooks.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Passed to the hooks as metadata.
+    max_subtasks : int
+        Upper bound on the number of epochs (iterations).
+    """
+
+    def __init__(self, est, X, y, sample_weight, max_subtasks):
+        self.est, self.X, self.y = est, X, y
+        self.metadata = (
+            None if sample_weight is None else {"sample_weight": sample_weight}
+        )
+        self.root = None
+        self.current = None
+        if hasattr(est, "_init_callback_context"):
+            self.root = est._init_callback_context(max_subtasks=max_subtasks)
+            self.root.call_on_fit_task_begin(
+                estimator=est, X=X, y=y, metadata=self.metadata
+            )
+
+    def _hook_args(self, params):
+        # A callable is evaluated only if some callback asks for a fitted
+        # estimator, so epochs without such callbacks copy nothing.
+        def attributes():
+            return {
+                "coefs_": [W.copy() for W in params.coefs],
+                "intercepts_": [b.copy() for b in params.intercepts],
+            }
+
+        return dict(
+            estimator=self.est,
+            X=self.X,
+            y=self.y,
+            metadata=self.metadata,
+            reconstruction_attributes=attributes,
+        )
+
+    def begin(self, params, name="epoch"):
+        """Open the next epoch's task."""
+        if self.root is not None:
+            self.current = self.root.subcontext(task_name=name)
+            self.current.call_on_fit_task_begin(**self._hook_args(params))
+
+    def end(self, params):
+        """Close the current epoch's task; True if a callback asks to stop."""
+        if self.current is None:
+            return False
+        stop = self.current.call_on_fit_task_end(**self._hook_args(params))
+        self.current = None
+        return bool(stop)
+
+    def abandon(self):
+        """Close a task whose epoch never completed (nothing to report)."""
+        if self.current is not None:
+            self.current.call_on_fit_task_end(estimator=self.est)
+            self.current = None
+
+    def finish(self, params):
+        """Close the root task once training is over."""
+        self.abandon()
+        if self.root is not None:
+            self.root.call_on_fit_task_end(**self._hook_args(params))
+
+
 def _make_optimizer(est, flat):
     if est.solver == "sgd":
         return SGD(
@@ -160,7 +239,7 @@ def _plateau(est, optimizer, msg):
     return True
 
 
-def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental):
+def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, tasks):
     """Run sgd/adam epochs on ``params`` and record the fitted counters.
 
     Parameters
@@ -179,6 +258,8 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental):
         Source of the validation split and the shuffles.
     incremental : bool
         True for ``partial_fit``: one epoch, optimizer state kept.
+    tasks : FitTasks
+        Callback tasks; one is opened per epoch.
 
     Returns
     -------
@@ -215,6 +296,7 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental):
     try:
         est.n_iter_ = 0
         for _ in range(est.max_iter):
+            tasks.begin(params)
             if est.shuffle:
                 # Same draw as scikit-learn: the previous order, permuted.
                 sample_idx = shuffle(sample_idx, random_state=random_state)
@@ -283,6 +365,9 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental):
                     (est.t_ + 1) ** est.power_t
                 )
 
+            # The epoch is complete: close its callback task before deciding
+            # whether training goes on.
+            stop_requested = tasks.end(params)
             if est._no_improvement_count > est.n_iter_no_change:
                 if early_stopping:
                     msg = (
@@ -299,6 +384,10 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental):
                     break
                 est._no_improvement_count = 0
 
+            if stop_requested:
+                if est.verbose:
+                    print("A callback asked to stop training.")
+                break
             if incremental:
                 break
             if est.n_iter_ == est.max_iter:
@@ -329,7 +418,7 @@ def _lbfgs_options(est):
     return options
 
 
-def fit_lbfgs(est, params, X, Y, sample_weight):
+def fit_lbfgs(est, params, X, Y, sample_weight, tasks):
     """Minimise the full-batch loss with scipy's L-BFGS-B.
 
     The objective is :func:`skmlp._network.loss_and_gradient` in the
@@ -348,6 +437,8 @@ def fit_lbfgs(est, params, X, Y, sample_weight):
         Binarized targets in the model dtype.
     sample_weight : ndarray of shape (n_samples,) or None
         Per-sample weights.
+    tasks : FitTasks
+        Callback tasks; one is opened per L-BFGS iteration.
 
     Returns
     -------
@@ -355,8 +446,8 @@ def fit_lbfgs(est, params, X, Y, sample_weight):
         The same object, holding the solution.
     """
     dtype = params.flat.dtype
-    work = params.flat.copy()
-    last = {}
+    work = params.flat.copy()  # the point scipy asks about, in our dtype
+    layer_units = est._layer_units
 
     def objective(x):
         work[...] = x
@@ -364,20 +455,30 @@ def fit_lbfgs(est, params, X, Y, sample_weight):
             work,
             X,
             Y,
-            est._layer_units,
+            layer_units,
             est.activation,
             est.out_activation_,
             est.alpha,
             sample_weight,
         )
-        last["loss"] = value
         return value, grad.astype(np.float64)
 
     curve = []
+    completed = {"x": None, "stopped": False}
 
-    def record(intermediate_result):
+    def end_of_iteration(intermediate_result):
+        # scipy calls this once per completed iteration.
         curve.append(float(intermediate_result.fun))
+        completed["x"] = intermediate_result.x.copy()
+        reached = as_params(completed["x"].astype(dtype), layer_units)
+        if tasks.end(reached):
+            completed["stopped"] = True
+            if est.verbose:
+                print("A callback asked to stop training.")
+            raise StopIteration  # scipy ends the run cleanly
+        tasks.begin(reached, name="lbfgs-iter")
 
+    tasks.begin(params, name="lbfgs-iter")
     try:
         result = scipy.optimize.minimize(
             objective,
@@ -385,17 +486,19 @@ def fit_lbfgs(est, params, X, Y, sample_weight):
             method="L-BFGS-B",
             jac=True,
             options=_lbfgs_options(est),
-            callback=record,
+            callback=end_of_iteration,
         )
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.")
+        if completed["x"] is not None:
+            params.flat[...] = completed["x"]
         est.n_iter_ = len(curve)
-        est.loss_ = curve[-1] if curve else last.get("loss", np.nan)
+        est.loss_ = curve[-1] if curve else np.nan
         est.loss_curve_ = curve
         return params
 
     n_iter = min(result.nit, est.max_iter)
-    if result.status != 0:
+    if result.status != 0 and not completed["stopped"]:
         msg = (
             f"lbfgs failed to converge after {n_iter} iteration(s) "
             f"(status={result.status}):\n{result.message}\n"
@@ -403,8 +506,8 @@ def fit_lbfgs(est, params, X, Y, sample_weight):
         if n_iter == est.max_iter:
             msg += (
                 "\nIncrease the number of iterations to improve the "
-                "convergence (max_iter={est.max_iter})."
-            ).replace("{est.max_iter}", str(est.max_iter))
+                f"convergence (max_iter={est.max_iter})."
+            )
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     est.n_iter_ = n_iter
     est.loss_ = float(result.fun)
