@@ -22,8 +22,9 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS
+from ._callbacks import FitTasks
 from ._network import Params, as_params, glorot_uniform, n_params, predict_output
-from ._training import FitTasks, fit_lbfgs, fit_stochastic
+from ._training import fit_lbfgs, fit_stochastic
 
 try:  # scikit-learn >= 1.9: the experimental callback API
     from sklearn.callback import CallbackSupportMixin
