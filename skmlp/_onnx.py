@@ -1,0 +1,348 @@
+"""ONNX export of :class:`~skmlp.NumpyMLPClassifier` through ``skl2onnx``.
+
+``skl2onnx`` converts scikit-learn's ``MLPClassifier`` out of the box but does
+not know :class:`~skmlp.NumpyMLPClassifier`.  :func:`register_onnx_converter`
+registers a shape calculator and a converter for it (the same graph as
+skl2onnx's own ``MLPClassifier`` converter: ``MatMul`` + ``Add`` + activation
+per layer), after which ``skl2onnx.to_onnx`` converts the estimator alone or
+inside a pipeline.  :func:`to_onnx` registers and converts in one call.
+
+``onnx`` and ``skl2onnx`` are optional dependencies (the ``onnx`` extra:
+``pip install "skmlp[onnx]"``); they are imported only when a function of
+this module is called, so ``import skmlp`` works without them.
+
+Differences from skl2onnx's ``MLPClassifier`` converter, which mishandles
+these cases:
+
+- a binary model is recognised by its single output unit, so a multilabel
+  model with two labels gets two probability columns, not ``[1 - p, p]``;
+- a multilabel model's label output is declared ``[N, n_labels]``;
+- integer class labels stay int64 (not truncated through int32);
+- a model fitted in float64 keeps float64 weights when the sample input is
+  float64; any other input is computed in float32.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["register_onnx_converter", "to_onnx"]
+
+_ALIAS = "SkmlpNumpyMLPClassifier"
+
+_ACTIVATION_OPS = {
+    "identity": "Identity",
+    "tanh": "Tanh",
+    "logistic": "Sigmoid",
+    "relu": "Relu",
+    "softmax": "Softmax",
+}
+
+_INSTALL_HINT = (
+    "ONNX export needs the optional packages onnx and skl2onnx (and "
+    "onnxruntime to run the exported model). Install them with "
+    "`pip install \"skmlp[onnx]\"` (the 'onnx' extra) or "
+    "`pip install onnx onnxruntime skl2onnx`."
+)
+
+
+def _import_skl2onnx():
+    try:
+        import onnx  # noqa: F401
+        import skl2onnx
+    except ImportError as exc:
+        raise ImportError(_INSTALL_HINT + f" (import failed: {exc})") from exc
+    return skl2onnx
+
+
+def _is_multilabel(model):
+    return model.out_activation_ == "logistic" and model.n_outputs_ > 1
+
+
+def _label_kind(model):
+    """'string' or 'int64': how the label output is typed."""
+    classes = np.asarray(model.classes_)
+    if classes.dtype.kind in "biu":
+        return "int64"
+    if classes.dtype.kind == "f":
+        if not np.all(np.isfinite(classes)) or np.any(classes != np.round(classes)):
+            raise NotImplementedError(
+                "ONNX export supports integer, boolean, integral-float and "
+                f"string class labels; got non-integral float labels {classes!r}."
+            )
+        return "int64"
+    if classes.dtype.kind in "OUS":
+        if not all(isinstance(c, (str, np.str_)) for c in classes.tolist()):
+            raise NotImplementedError(
+                "ONNX export needs class labels that are all integers or all "
+                f"strings; got {classes!r}."
+            )
+        return "string"
+    raise NotImplementedError(
+        f"ONNX export does not support class labels of dtype {classes.dtype}."
+    )
+
+
+def _shape_calculator(operator):
+    """Declare the outputs: label [N] (or [N, n_labels]) and probabilities."""
+    from skl2onnx.common.data_types import (
+        BooleanTensorType,
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+    from skl2onnx.common.utils import (
+        check_input_and_output_numbers,
+        check_input_and_output_types,
+    )
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
+    check_input_and_output_types(
+        operator,
+        good_input_types=[
+            BooleanTensorType,
+            DoubleTensorType,
+            FloatTensorType,
+            Int64TensorType,
+        ],
+    )
+    model = operator.raw_operator
+    check_is_fitted(model)
+    n_rows = operator.inputs[0].get_first_dimension()
+    classes = get_label_classes(operator.scope_inst, model)
+    multilabel = _is_multilabel(model)
+    label_shape = [n_rows, model.n_outputs_] if multilabel else [n_rows]
+    if multilabel or np.asarray(classes).dtype.kind in "biuf":
+        label_type = Int64TensorType(shape=label_shape)
+    else:
+        _label_kind(model)  # raises on unsupported label types
+        label_type = StringTensorType(shape=label_shape)
+    operator.outputs[0].set_type(label_type)
+    operator.outputs[1].type.shape = [n_rows, len(model.classes_)]
+
+
+def _converter(scope, operator, container):
+    """Emit the forward pass, probabilities and labels, as skl2onnx does."""
+    from skl2onnx.common._apply_operation import (
+        apply_cast,
+        apply_concat,
+        apply_identity,
+        apply_reshape,
+        apply_sub,
+    )
+    from skl2onnx.common.data_types import guess_proto_type
+    from skl2onnx.common.utils_classifier import get_label_classes
+    from skl2onnx.proto import onnx_proto
+
+    model = operator.raw_operator
+    proto_dtype = guess_proto_type(operator.inputs[0].type)
+    if proto_dtype != onnx_proto.TensorProto.DOUBLE:
+        proto_dtype = onnx_proto.TensorProto.FLOAT
+    np_dtype = (
+        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
+    )
+
+    # Forward pass: cast the input, then MatMul + Add + activation per layer.
+    current = scope.get_unique_variable_name("cast_input")
+    apply_cast(scope, operator.inputs[0].full_name, current, container, to=proto_dtype)
+    n_layers = len(model.coefs_)
+    for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        W = np.asarray(W, dtype=np_dtype)
+        b = np.asarray(b, dtype=np_dtype)
+        coef_name = scope.get_unique_variable_name("coefficient")
+        bias_name = scope.get_unique_variable_name("intercepts")
+        container.add_initializer(coef_name, proto_dtype, list(W.shape), W.ravel())
+        container.add_initializer(bias_name, proto_dtype, [1, b.shape[0]], b)
+        mul_name = scope.get_unique_variable_name("mul_result")
+        add_name = scope.get_unique_variable_name("add_result")
+        container.add_node(
+            "MatMul",
+            [current, coef_name],
+            mul_name,
+            name=scope.get_unique_operator_name("MatMul"),
+        )
+        container.add_node(
+            "Add",
+            [mul_name, bias_name],
+            add_name,
+            name=scope.get_unique_operator_name("Add"),
+        )
+        last = i == n_layers - 1
+        op_type = _ACTIVATION_OPS[model.out_activation_ if last else model.activation]
+        act_name = scope.get_unique_variable_name(
+            "out_activations_result" if last else "next_activations"
+        )
+        container.add_node(
+            op_type, add_name, act_name, name=scope.get_unique_operator_name(op_type)
+        )
+        current = act_name
+    y_pred = current
+
+    proba_name = operator.outputs[1].full_name
+    label_name = operator.outputs[0].full_name
+    if model.n_outputs_ == 1:
+        # Binary: one logistic unit p; probabilities are [1 - p, p].
+        one_name = scope.get_unique_variable_name("unity")
+        neg_name = scope.get_unique_variable_name("negative_class_proba")
+        container.add_initializer(one_name, proto_dtype, [], [1])
+        apply_sub(scope, [one_name, y_pred], neg_name, container, broadcast=1)
+        apply_concat(scope, [neg_name, y_pred], proba_name, container, axis=1)
+    else:
+        apply_identity(scope, y_pred, proba_name, container)
+
+    if _is_multilabel(model):
+        # Indicator matrix: 1 where the probability is > 0.5, as
+        # LabelBinarizer.inverse_transform does.
+        binarized = scope.get_unique_variable_name("binariser_output")
+        container.add_node(
+            "Binarizer",
+            y_pred,
+            binarized,
+            threshold=0.5,
+            op_domain="ai.onnx.ml",
+            name=scope.get_unique_operator_name("Binarizer"),
+        )
+        apply_cast(
+            scope,
+            binarized,
+            label_name,
+            container,
+            to=onnx_proto.TensorProto.INT64,
+        )
+        return
+
+    classes = np.asarray(get_label_classes(scope, model))
+    if classes.dtype.kind in "biuf":
+        if classes.dtype.kind == "f":
+            _label_kind(model)  # raises on non-integral float labels
+        classes = classes.astype(np.int64)
+        class_type = onnx_proto.TensorProto.INT64
+    else:
+        classes = np.array([str(c).encode("utf-8") for c in classes])
+        class_type = onnx_proto.TensorProto.STRING
+    classes_name = scope.get_unique_variable_name("classes")
+    container.add_initializer(classes_name, class_type, list(classes.shape), classes)
+    argmax_name = scope.get_unique_variable_name("argmax_output")
+    container.add_node(
+        "ArgMax",
+        proba_name,
+        argmax_name,
+        axis=1,
+        name=scope.get_unique_operator_name("ArgMax"),
+    )
+    extracted = scope.get_unique_variable_name("array_feature_extractor_result")
+    container.add_node(
+        "ArrayFeatureExtractor",
+        [classes_name, argmax_name],
+        extracted,
+        op_domain="ai.onnx.ml",
+        name=scope.get_unique_operator_name("ArrayFeatureExtractor"),
+    )
+    apply_reshape(scope, extracted, label_name, container, desired_shape=(-1,))
+
+
+def register_onnx_converter():
+    """Teach ``skl2onnx`` to convert :class:`~skmlp.NumpyMLPClassifier`.
+
+    After this call ``skl2onnx.to_onnx`` (or ``convert_sklearn``) converts a
+    fitted ``NumpyMLPClassifier``, alone or inside a pipeline, with the
+    options skl2onnx gives its classifiers: ``zipmap`` (True by default,
+    False for a plain probability tensor, or ``"columns"``), ``nocl`` and
+    ``output_class_labels``.  Calling it again is harmless.
+
+    The graph has two outputs, ``label`` (class labels, int64 or string; an
+    int64 indicator matrix for multilabel models) and ``probabilities``
+    (the columns of ``predict_proba``).
+
+    Raises
+    ------
+    ImportError
+        If ``onnx`` or ``skl2onnx`` is not installed (the ``onnx`` extra).
+    """
+    skl2onnx = _import_skl2onnx()
+    from ._classifier import NumpyMLPClassifier
+
+    skl2onnx.update_registered_converter(
+        NumpyMLPClassifier,
+        _ALIAS,
+        _shape_calculator,
+        _converter,
+        options={
+            "zipmap": [True, False, "columns"],
+            "nocl": [True, False],
+            "output_class_labels": [False, True],
+        },
+    )
+
+
+def to_onnx(estimator, X_sample, *, zipmap=False, options=None, **kwargs):
+    """Convert a fitted estimator holding a ``NumpyMLPClassifier`` to ONNX.
+
+    Registers the converter (:func:`register_onnx_converter`) and calls
+    ``skl2onnx.to_onnx``.
+
+    Parameters
+    ----------
+    estimator : NumpyMLPClassifier or Pipeline
+        A fitted ``NumpyMLPClassifier`` or a pipeline (or any model
+        skl2onnx converts) that contains one.
+
+    X_sample : ndarray of shape (n_samples, n_features)
+        A few rows of input; their dtype sets the input type of the graph.
+        Pass float32 (e.g. ``X[:1].astype(np.float32)``) for float32
+        inference, float64 to keep a float64 model in double precision.
+
+    zipmap : bool or 'columns', default=False
+        skl2onnx's ``zipmap`` option for every ``NumpyMLPClassifier`` in
+        the model.  False (the default here, unlike skl2onnx) returns the
+        probabilities as a plain ``(n_samples, n_classes)`` tensor; True
+        returns a list of ``{label: probability}`` dicts.  Overridden by a
+        ``zipmap`` set through ``options`` (for the class or by ``id``).
+
+    options : dict, default=None
+        skl2onnx's ``options`` argument, keyed by model class or ``id``.
+
+    **kwargs
+        Passed on to ``skl2onnx.to_onnx`` (e.g. ``target_opset``).
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        The converted model, to save with ``onnx_model.SerializeToString()``
+        and run with onnxruntime.
+
+    Raises
+    ------
+    ImportError
+        If ``onnx`` or ``skl2onnx`` is not installed (the ``onnx`` extra).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort  # doctest: +SKIP
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import NumpyMLPClassifier
+    >>> from skmlp._onnx import to_onnx
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = X.astype(np.float32)
+    >>> clf = NumpyMLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
+    >>> onx = to_onnx(clf, X[:1])  # doctest: +SKIP
+    >>> sess = ort.InferenceSession(onx.SerializeToString())  # doctest: +SKIP
+    >>> labels, proba = sess.run(None, {"X": X})  # doctest: +SKIP
+    >>> bool((labels == clf.predict(X)).all())  # doctest: +SKIP
+    True
+    """
+    skl2onnx = _import_skl2onnx()
+    register_onnx_converter()
+    from ._classifier import NumpyMLPClassifier
+
+    options = dict(options or {})
+    if zipmap is not None:
+        # Class-level default; options keyed by id(model) still take
+        # precedence in skl2onnx, and so does a zipmap given for the class.
+        options[NumpyMLPClassifier] = {
+            "zipmap": zipmap,
+            **options.get(NumpyMLPClassifier, {}),
+        }
+    return skl2onnx.to_onnx(estimator, X_sample, options=options or None, **kwargs)
