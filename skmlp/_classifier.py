@@ -6,25 +6,24 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-    type_of_target,
-    unique_labels,
-)
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
 from ._callbacks import FitTasks
 from ._network import Params, as_params, glorot_uniform, n_params, predict_output
-from ._training import fit_lbfgs, fit_stochastic
+from ._schedules import SCHEDULES
+from ._training import TrainingSet, fit_lbfgs, fit_stochastic
+from ._validation import (
+    hidden_layer_sizes,
+    smooth_targets,
+    training_data,
+    training_sample_weight,
+    validation_set,
+)
 
 try:  # scikit-learn >= 1.9: the experimental callback API
     from sklearn.callback import CallbackSupportMixin
@@ -187,6 +186,68 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         float32 is about twice as fast; float64 reproduces
         :class:`~sklearn.neural_network.MLPClassifier` exactly.
 
+    The parameters below go beyond ``MLPClassifier``; each defaults to
+    ``MLPClassifier``'s behaviour.
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: a dict
+        ``{label: weight}``, or 'balanced' for ``n_samples / (n_classes *
+        bincount(y))``.  Not for multilabel targets; ``partial_fit`` takes a
+        dict only.
+
+    label_smoothing : float, default=0.0
+        Train on targets mixed with the uniform distribution:
+        ``y (1 - label_smoothing) + label_smoothing / K`` (``K`` classes for
+        multiclass, 2 per output for binary and multilabel).  In [0, 1).
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW / SGDW): after each step the weights
+        (not the biases) shrink by ``learning_rate * weight_decay`` of
+        themselves.  Unlike ``alpha`` it is not scaled by Adam's moments.
+        Stochastic solvers only.
+
+    max_grad_norm : float or None, default=None
+        Clip the gradient of each batch to this global L2 norm.
+        Stochastic solvers only.
+
+    lr_schedule : {'constant', 'invscaling', 'adaptive', 'cosine', 'step', \
+            'exponential'} or None, default=None
+        Learning-rate schedule for *both* stochastic solvers (with None,
+        scikit-learn's behaviour: ``learning_rate`` drives 'sgd', 'adam' is
+        constant):
+
+        - 'constant', 'invscaling', 'adaptive': as ``learning_rate``.
+        - 'cosine': ``lr0 (1 + cos(pi epoch / max_iter)) / 2``.
+        - 'step': ``lr0 * lr_decay ** (epoch // lr_step_epochs)``.
+        - 'exponential': ``lr0 * lr_decay ** epoch``.
+
+        The rate used in each epoch is recorded in ``learning_rate_curve_``.
+
+    lr_decay : float, default=0.9
+        Factor of the 'step' and 'exponential' schedules, in (0, 1].
+
+    lr_step_epochs : int, default=10
+        Epochs between two drops of the 'step' schedule.
+
+    warmup_epochs : int, default=0
+        Epochs of linear warm-up, ``(epoch + 1) / (warmup_epochs + 1)`` times
+        the scheduled rate.
+
+    early_stopping_monitor : {'score', 'loss'}, default='score'
+        What early stopping watches on the validation set: accuracy
+        (scikit-learn) or log loss.
+
+    restore_best_weights : bool, default=False
+        At the end of ``fit``, return to the weights of the best epoch: best
+        validation score/loss when there is a validation set, best training
+        loss otherwise.  Early stopping always restores (as scikit-learn).
+
+    optimizer_state : {'auto', 'keep', 'reset'}, default='auto'
+        What a warm-start ``fit`` and ``partial_fit`` do with the optimizer's
+        state (Adam moments, momentum, schedule position): 'auto' is
+        scikit-learn's (``partial_fit`` continues it, a warm-start ``fit``
+        starts afresh), 'keep' continues it in both, 'reset' in neither.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -226,6 +287,16 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     n_iter_ : int
         Number of epochs (iterations for 'lbfgs') run by the last fit.
+
+    learning_rate_curve_ : list of float
+        Base learning rate used in each epoch (stochastic solvers).
+
+    validation_loss_curve_ : list of float or None
+        Validation log loss after each epoch when there is a validation set
+        (early stopping, or ``X_val``/``y_val`` passed to fit), else None.
+
+    best_validation_loss_ : float or None
+        Lowest validation loss, when there is a validation set.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -298,6 +369,17 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             Options(type, {np.float32, np.float64}),
             StrOptions({"float32", "float64"}),
         ],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "lr_schedule": [StrOptions(set(SCHEDULES)), None],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "lr_step_epochs": [Interval(Integral, 1, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "early_stopping_monitor": [StrOptions({"score", "loss"})],
+        "restore_best_weights": ["boolean"],
+        "optimizer_state": [StrOptions({"auto", "keep", "reset"})],
     }
 
     def __init__(
@@ -327,6 +409,17 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         n_iter_no_change=10,
         max_fun=15000,
         dtype=np.float32,
+        class_weight=None,
+        label_smoothing=0.0,
+        weight_decay=0.0,
+        max_grad_norm=None,
+        lr_schedule=None,
+        lr_decay=0.9,
+        lr_step_epochs=10,
+        warmup_epochs=0,
+        early_stopping_monitor="score",
+        restore_best_weights=False,
+        optimizer_state="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -352,11 +445,22 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dtype = dtype
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
+        self.lr_schedule = lr_schedule
+        self.lr_decay = lr_decay
+        self.lr_step_epochs = lr_step_epochs
+        self.warmup_epochs = warmup_epochs
+        self.early_stopping_monitor = early_stopping_monitor
+        self.restore_best_weights = restore_best_weights
+        self.optimizer_state = optimizer_state
 
     # ------------------------------------------------------------------ fit
     @_atomic
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -371,18 +475,39 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
 
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            A validation set, scored after every epoch (stochastic
+            solvers): ``validation_scores_`` and ``validation_loss_curve_``
+            record it, early stopping watches it instead of holding out
+            ``validation_fraction`` of ``X``, and ``restore_best_weights``
+            picks its best epoch.  In a :class:`~sklearn.pipeline.Pipeline`,
+            request it with ``set_fit_request(X_val=True, y_val=True)`` and
+            let the pipeline transform it with ``transform_input=["X_val"]``.
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+                default=None
+            Labels of ``X_val``.
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, False, X_val, y_val)
 
     @available_if(lambda est: est._check_solver())
     @_atomic
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(
+        self, X, y, sample_weight=None, classes=None, X_val=None, y_val=None
+    ):
         """Update the model with a single epoch over the given data.
+
+        Unlike scikit-learn, early stopping works here when a validation
+        set is passed: after ``n_iter_no_change`` calls without improvement
+        the best weights are restored and later calls leave the model as it
+        is (with a warning) until the next ``fit``.
 
         Parameters
         ----------
@@ -399,6 +524,20 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             All the classes that may appear across calls.  Required on the
             first call; ``y`` need not contain every class.
 
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            A validation set, scored after every epoch (stochastic
+            solvers): ``validation_scores_`` and ``validation_loss_curve_``
+            record it, early stopping watches it instead of holding out
+            ``validation_fraction`` of ``X``, and ``restore_best_weights``
+            picks its best epoch.  In a :class:`~sklearn.pipeline.Pipeline`,
+            request it with ``set_fit_request(X_val=True, y_val=True)`` and
+            let the pipeline transform it with ``transform_input=["X_val"]``.
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+                default=None
+            Labels of ``X_val``.
+
         Returns
         -------
         self : object
@@ -410,7 +549,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, True, X_val, y_val)
 
     @property
     def _dtype(self):
@@ -425,52 +564,6 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         return True
 
-    def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        if not hasattr(sizes, "__iter__"):
-            sizes = [sizes]
-        sizes = list(sizes)
-        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must be positive integers, got %s." % sizes
-            )
-        return [int(s) for s in sizes]
-
-    def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=self._dtype,
-            order="C",
-            reset=reset,
-        )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-
-        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
-            self._label_binarizer = LabelBinarizer().fit(y)
-            self.classes_ = self._label_binarizer.classes_
-        else:
-            classes = unique_labels(y)
-            if self.warm_start:
-                if set(classes) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same "
-                        "classes as in the previous call to fit. Previously "
-                        f"got {self.classes_}, `y` has {classes}"
-                    )
-            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-                raise ValueError(
-                    "`y` has classes not in `self.classes_`. "
-                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
-                )
-        Y = self._label_binarizer.transform(y).astype(self._dtype)
-        return X, y, Y
-
     def _initialize(self, Y, layer_units, random_state):
         """First-fit state: output layer, Glorot weights, empty curves."""
         self.n_iter_ = 0
@@ -484,18 +577,25 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         params = glorot_uniform(layer_units, self.activation, random_state, self._dtype)
         self._best_flat = params.flat.copy()
         if self.solver in _STOCHASTIC_SOLVERS:
-            self.loss_curve_ = []
-            self._no_improvement_count = 0
-            if self.early_stopping:
-                self.validation_scores_ = []
-                self.best_validation_score_ = -np.inf
-                self.best_loss_ = None
-            else:
-                self.best_loss_ = np.inf
-                self.validation_scores_ = None
-                self.best_validation_score_ = None
+            self._initialize_curves()
         self.__dict__.pop("_optimizer_state", None)
         return params
+
+    def _initialize_curves(self):
+        """Empty curves and counters of the stochastic solvers."""
+        self.loss_curve_ = []
+        self.learning_rate_curve_ = []
+        self._no_improvement_count = 0
+        self._stopped_early = False
+        if self.early_stopping:
+            self.validation_scores_, self.validation_loss_curve_ = [], []
+            self.best_validation_score_ = -np.inf
+            self.best_validation_loss_ = np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = self.validation_loss_curve_ = None
+            self.best_validation_score_ = self.best_validation_loss_ = None
 
     def _current_params(self, layer_units):
         """A fresh flat copy of the fitted weights, to continue training on."""
@@ -516,19 +616,30 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             dst[...] = src
         # Curves are appended to during training: copy them so that a failed
         # call leaves the fitted ones untouched.
-        for name in ("loss_curve_", "validation_scores_"):
+        for name in (
+            "loss_curve_",
+            "validation_scores_",
+            "validation_loss_curve_",
+            "learning_rate_curve_",
+        ):
             if isinstance(getattr(self, name, None), list):
                 setattr(self, name, list(getattr(self, name)))
         return params
 
-    def _fit(self, X, y, sample_weight, incremental):
-        hidden = self._hidden_layer_sizes()
+    def _fit(self, X, y, sample_weight, incremental, X_val, y_val):
+        hidden = hidden_layer_sizes(self)
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        if incremental and self.early_stopping and X_val is None:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True without a "
+                "validation set: pass X_val and y_val to partial_fit."
+            )
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
-        X, y, Y = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=self._dtype)
+        X, y, Y = training_data(self, X, y, incremental, reset=first_pass)
+        sample_weight = training_sample_weight(self, X, y, sample_weight, incremental)
+        val = validation_set(self, X_val, y_val)
 
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
         random_state = check_random_state(self.random_state)
@@ -536,19 +647,28 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             params = self._initialize(Y, layer_units, random_state)
         else:
             params = self._current_params(layer_units)
+            if stochastic and not hasattr(self, "learning_rate_curve_"):
+                self._initialize_curves()  # warm start from 'lbfgs'
+            if not incremental:
+                self._stopped_early = False
         self._layer_units = layer_units
+        train = TrainingSet(
+            X,
+            smooth_targets(Y, self.label_smoothing, self.out_activation_),
+            sample_weight,
+        )
 
-        if self.solver in _STOCHASTIC_SOLVERS:
+        if stochastic:
             tasks = FitTasks(
                 self, X, y, sample_weight, 1 if incremental else self.max_iter
             )
             params = fit_stochastic(
-                self, params, X, Y, sample_weight, random_state, incremental, tasks
+                self, params, train, val, random_state, incremental, tasks
             )
         else:
             # One task per iteration, plus the one scipy opens but never runs.
             tasks = FitTasks(self, X, y, sample_weight, self.max_iter + 1)
-            params = fit_lbfgs(self, params, X, Y, sample_weight, tasks)
+            params = fit_lbfgs(self, params, train, tasks)
         tasks.finish(params)
 
         if not np.isfinite(params.flat).all():

@@ -12,6 +12,7 @@ so that ``dtype=float64`` and the same ``random_state`` give the same
 """
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import scipy.optimize
@@ -21,10 +22,12 @@ from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches, shuffle
 
+from ._losses import LOSSES
 from ._network import as_params, backward, forward, loss, loss_and_gradient
 from ._optimizers import SGD, Adam
+from ._schedules import scheduled_rate
 
-__all__ = ["fit_stochastic", "fit_lbfgs"]
+__all__ = ["TrainingSet", "ValidationSet", "fit_stochastic", "fit_lbfgs"]
 
 
 def _make_optimizer(est, flat):
@@ -44,13 +47,50 @@ def _make_optimizer(est, flat):
     )
 
 
-def _validation_split(est, X, Y, sample_weight, random_state):
+class TrainingSet(NamedTuple):
+    """Training data in the model's dtype.
+
+    Attributes
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Binarized (possibly smoothed) targets.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Sample weights, class weights folded in.
+    """
+
+    X: object
+    Y: np.ndarray
+    sample_weight: object
+
+
+class ValidationSet(NamedTuple):
+    """Held-out data scored after every epoch.
+
+    Attributes
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Labels, as accuracy needs them.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Binarized targets, for the validation loss.
+    sample_weight : ndarray of shape (n_samples,) or None
+    """
+
+    X: object
+    y: np.ndarray
+    Y: np.ndarray
+    sample_weight: object
+
+
+def _validation_split(est, train, random_state):
     """Hold out ``validation_fraction`` of the data, as scikit-learn does.
 
     Like scikit-learn the split is stratified when there is one output
     column (binary targets); the draw comes from the same ``random_state``
     right after the weights are initialised.
     """
+    X, Y, sample_weight = train
     # Boolean labels, as scikit-learn passes them: same split, same messages.
     stratify = Y.astype(bool) if est.n_outputs_ == 1 else None
     arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
@@ -67,8 +107,12 @@ def _validation_split(est, X, Y, sample_weight, random_state):
             "The validation set is too small. Increase 'validation_fraction' "
             "or the size of your dataset."
         )
+    # Targets may be smoothed: round back to the 0/1 indicator first.
+    Y_val = (Y_val > 0.5).astype(Y.dtype) if est.label_smoothing else Y_val
     y_val = est._label_binarizer.inverse_transform(Y_val)
-    return X_train, Y_train, sw_train, X_val, y_val, sw_val
+    return TrainingSet(X_train, Y_train, sw_train), ValidationSet(
+        X_val, y_val, Y_val, sw_val
+    )
 
 
 def _batch_size(est, n_samples):
@@ -99,68 +143,160 @@ class _BatchTaker:
         )
 
     def __call__(self, rows):
-        if isinstance(rows, slice):
+        if isinstance(rows, slice) or self.buffer is None:
             return self.X[rows]
-        if self.buffer is None:
-            return self.X[rows]
-        out = self.buffer[: len(rows)]
-        return np.take(self.X, rows, axis=0, out=out)
+        return np.take(self.X, rows, axis=0, out=self.buffer[: len(rows)])
 
 
-def _validation_accuracy(est, params, X, y, sample_weight):
-    """Accuracy of the current weights on the held-out set.
+def _evaluate(est, params, val):
+    """Accuracy and log loss of the current weights on the validation set.
 
-    NaN when the network output is not finite, as in scikit-learn.
+    Accuracy is NaN when the network output is not finite, as in
+    scikit-learn; the loss is the data term only (no L2 penalty).
     """
-    P = est._output(X, params)
+    P = est._output(val.X, params)
     if not np.isfinite(P).all():
-        return np.nan
-    return accuracy_score(y, est._labels(P), sample_weight=sample_weight)
+        return np.nan, np.nan
+    value = LOSSES[est.out_activation_](val.Y, P, val.sample_weight)
+    score = accuracy_score(val.y, est._labels(P), sample_weight=val.sample_weight)
+    return score, value
 
 
-def _update_no_improvement_count(est, early_stopping, X_val, y_val, sw_val, params):
-    if early_stopping:
-        score = _validation_accuracy(est, params, X_val, y_val, sw_val)
+def _monitor(est, params, val, restore):
+    """Update the no-improvement count after an epoch; keep the best weights.
+
+    Stopping follows the validation score (scikit-learn) or loss
+    (``early_stopping_monitor='loss'``) with early stopping, the training
+    loss otherwise.  The best weights follow the validation set whenever
+    there is one, the training loss otherwise.
+    """
+    train_loss = est.loss_curve_[-1]
+    train_improved = (
+        train_loss < est.best_loss_ if est.best_loss_ is not None else False
+    )
+    if val is not None:
+        score, value = _evaluate(est, params, val)
         est.validation_scores_.append(score)
+        est.validation_loss_curve_.append(value)
         if est.verbose:
             print("Validation score: %f" % score)
-        if score < est.best_validation_score_ + est.tol:
-            est._no_improvement_count += 1
+        if est.early_stopping_monitor == "score":
+            val_improved = score > est.best_validation_score_
         else:
-            est._no_improvement_count = 0
-        if score > est.best_validation_score_:
-            est.best_validation_score_ = score
-            est._best_flat = params.flat.copy()
+            val_improved = value < est.best_validation_loss_
+
+    if not est.early_stopping:
+        worse = train_loss > est.best_loss_ - est.tol
+    elif est.early_stopping_monitor == "score":
+        worse = score < est.best_validation_score_ + est.tol
     else:
-        if est.loss_curve_[-1] > est.best_loss_ - est.tol:
-            est._no_improvement_count += 1
-        else:
-            est._no_improvement_count = 0
-        if est.loss_curve_[-1] < est.best_loss_:
-            est.best_loss_ = est.loss_curve_[-1]
+        worse = value > est.best_validation_loss_ - est.tol
+    est._no_improvement_count = est._no_improvement_count + 1 if worse else 0
+
+    if not est.early_stopping and train_improved:
+        est.best_loss_ = train_loss
+    if val is not None:
+        est.best_validation_score_ = max(est.best_validation_score_, score)
+        est.best_validation_loss_ = min(est.best_validation_loss_, value)
+    improved = val_improved if val is not None else train_improved
+    if improved and restore:
+        est._best_flat = params.flat.copy()
 
 
-def _plateau(est, optimizer, msg):
+def _optimizer_for(est, flat, incremental):
+    """A new optimizer, continuing the saved state when it should.
+
+    ``optimizer_state='auto'`` does what scikit-learn does: ``partial_fit``
+    continues the optimizer (Adam moments, momentum, schedule), a warm-start
+    ``fit`` starts a fresh one.  'keep' continues in both, 'reset' in
+    neither.
+
+    Returns
+    -------
+    optimizer : SGD or Adam
+    clock : dict
+        The schedule's state: completed ``epoch``s of this optimizer and
+        adaptive ``drops`` of the rate.
+    """
+    keep = est.optimizer_state == "keep" or (
+        est.optimizer_state == "auto" and incremental
+    )
+    saved = getattr(est, "_optimizer_state", None)
+    optimizer = _make_optimizer(est, flat)
+    clock = {"epoch": 0, "drops": 0}
+    if keep and saved is not None and saved["solver"] == est.solver:
+        # load_state copies: a failed call leaves the fitted state untouched.
+        optimizer.load_state(saved)
+        clock = {"epoch": saved["epoch"], "drops": saved["drops"]}
+    return optimizer, clock
+
+
+def _epoch_rate(est, clock):
+    """Base learning rate of the coming epoch.
+
+    Without ``lr_schedule`` this is scikit-learn's: ``learning_rate`` drives
+    'sgd' and 'adam' stays constant.  A fresh optimizer starts at
+    ``learning_rate_init`` (scikit-learn builds a new optimizer per fit).
+    """
+    name = est.lr_schedule
+    if name is None:
+        name = est.learning_rate if est.solver == "sgd" else "constant"
+    rate = scheduled_rate(
+        name,
+        est.learning_rate_init,
+        epoch=clock["epoch"],
+        t=est.t_ if clock["epoch"] > 0 else 0,
+        max_epochs=est.max_iter,
+        power_t=est.power_t,
+        decay=est.lr_decay,
+        step_epochs=est.lr_step_epochs,
+        warmup_epochs=est.warmup_epochs,
+    )
+    return rate * 0.2 ** clock["drops"]
+
+
+def _plateau(est, clock, msg):
     """Handle ``n_iter_no_change`` epochs without improvement.
 
-    Returns True when training must stop.  With ``learning_rate='adaptive'``
-    (sgd) the rate is divided by 5 instead, until it falls below 1e-6.
+    Returns True when training must stop.  With the 'adaptive' schedule the
+    rate is divided by 5 instead, until it falls below 1e-6.
     """
-    if est.solver == "sgd" and est.learning_rate == "adaptive":
-        if optimizer.learning_rate <= 1e-6:
+    adaptive = (est.lr_schedule or est.learning_rate) == "adaptive" and (
+        est.lr_schedule == "adaptive" or est.solver == "sgd"
+    )
+    if adaptive:
+        if _epoch_rate(est, clock) <= 1e-6:
             if est.verbose:
                 print(msg + " Learning rate too small. Stopping.")
             return True
-        optimizer.learning_rate /= 5.0
+        clock["drops"] += 1
         if est.verbose:
-            print(msg + " Setting learning rate to %f" % optimizer.learning_rate)
+            print(msg + " Setting learning rate to %f" % _epoch_rate(est, clock))
         return False
     if est.verbose:
         print(msg + " Stopping.")
     return True
 
 
-def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, tasks):
+def _plateau_message(est):
+    if est.early_stopping:
+        what = (
+            "Validation score"
+            if est.early_stopping_monitor == "score"
+            else ("Validation loss")
+        )
+        return "%s did not improve more than tol=%f for %d consecutive epochs." % (
+            what,
+            est.tol,
+            est.n_iter_no_change,
+        )
+    return (
+        "Training loss did not improve more than tol=%f"
+        " for %d consecutive epochs." % (est.tol, est.n_iter_no_change)
+    )
+
+
+def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
     """Run sgd/adam epochs on ``params`` and record the fitted counters.
 
     Parameters
@@ -169,12 +305,11 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, 
         The estimator being fitted; its counters and curves are updated.
     params : Params
         The parameters to train, updated in place.
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training inputs in the model dtype.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Binarized targets in the model dtype.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Per-sample weights.
+    train : TrainingSet
+        Training data in the model dtype.
+    val : ValidationSet or None
+        A user-supplied validation set; with ``early_stopping`` and none
+        given, ``validation_fraction`` of ``train`` is held out.
     random_state : numpy.random.RandomState
         Source of the validation split and the shuffles.
     incremental : bool
@@ -185,24 +320,25 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, 
     Returns
     -------
     params : Params
-        The parameters to keep (the best ones with early stopping).
+        The parameters to keep (the best ones when restoring).
     """
-    if est.early_stopping and incremental:
-        raise ValueError("partial_fit does not support early_stopping=True")
-    optimizer = _make_optimizer(est, params.flat)
-    saved = getattr(est, "_optimizer_state", None)
-    if incremental and saved is not None and saved["solver"] == est.solver:
-        # load_state copies: a failed call leaves the fitted state untouched.
-        optimizer.load_state(saved)
-
-    early_stopping = est.early_stopping
-    if early_stopping:
-        X, Y, sample_weight, X_val, y_val, sw_val = _validation_split(
-            est, X, Y, sample_weight, random_state
+    if incremental and getattr(est, "_stopped_early", False):
+        warnings.warn(
+            "Early stopping ended training in an earlier partial_fit call; "
+            "this call does not change the model. Call fit to start again.",
+            UserWarning,
         )
-    else:
-        X_val = y_val = sw_val = None
+        return params
+    optimizer, clock = _optimizer_for(est, params.flat, incremental)
+    if val is None and est.early_stopping:
+        train, val = _validation_split(est, train, random_state)
+    if val is not None and est.validation_scores_ is None:
+        # A user validation set without early stopping: record it too.
+        est.validation_scores_, est.validation_loss_curve_ = [], []
+        est.best_validation_score_, est.best_validation_loss_ = -np.inf, np.inf
+    restore = est.early_stopping or est.restore_best_weights
 
+    X, Y, sample_weight = train
     n_samples = X.shape[0]
     batch_size = _batch_size(est, n_samples)
     take = _BatchTaker(X, batch_size)
@@ -213,11 +349,15 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, 
     ]
     sample_idx = np.arange(n_samples, dtype=int)
     last_finite = params.flat.copy()
+    n_coef = params.n_coef
 
     try:
         est.n_iter_ = 0
         for _ in range(est.max_iter):
             tasks.begin(params)
+            rate = _epoch_rate(est, clock)
+            optimizer.learning_rate = rate
+            est.learning_rate_curve_.append(rate)
             if est.shuffle:
                 # Same draw as scikit-learn: the previous order, permuted.
                 sample_idx = shuffle(sample_idx, random_state=random_state)
@@ -236,12 +376,7 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, 
                     out=[o[:m] for o in out],
                 )
                 batch_loss = loss(
-                    Y_batch,
-                    acts[-1],
-                    est.out_activation_,
-                    params,
-                    est.alpha,
-                    sw_batch,
+                    Y_batch, acts[-1], est.out_activation_, params, est.alpha, sw_batch
                 )
                 backward(
                     acts,
@@ -254,13 +389,22 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, 
                     grad,
                     sw_batch,
                 )
+                if est.max_grad_norm is not None:
+                    # The gradient is one vector, so its global norm is one call.
+                    norm = np.linalg.norm(grad.flat)
+                    if norm > est.max_grad_norm:
+                        grad.flat *= est.max_grad_norm / norm
                 optimizer.step(params.flat, grad.flat)
+                if est.weight_decay:
+                    # Decoupled (AdamW-style) decay of the weights, not biases.
+                    params.flat[:n_coef] *= 1 - rate * est.weight_decay
                 accumulated_loss += batch_loss * m
 
             epoch_loss = accumulated_loss / n_samples
             if not (np.isfinite(epoch_loss) and np.isfinite(params.flat).all()):
                 # Keep the last finite weights instead of a NaN model.
                 params.flat[...] = last_finite
+                est.learning_rate_curve_.pop()
                 warnings.warn(
                     "Training stopped at epoch %d: the loss became non-finite "
                     "(%r). The weights of the last finite epoch are kept. Scale "
@@ -272,39 +416,23 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, 
             last_finite[...] = params.flat
 
             est.n_iter_ += 1
+            clock["epoch"] += 1
             est.loss_ = epoch_loss
             est.t_ += n_samples
             est.loss_curve_.append(est.loss_)
             if est.verbose:
                 print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
-
-            _update_no_improvement_count(
-                est, early_stopping, X_val, y_val, sw_val, params
-            )
-            if est.solver == "sgd" and est.learning_rate == "invscaling":
-                optimizer.learning_rate = est.learning_rate_init / (
-                    (est.t_ + 1) ** est.power_t
-                )
+            _monitor(est, params, val, restore)
 
             # The epoch is complete: close its callback task before deciding
             # whether training goes on.
             stop_requested = tasks.end(params)
             if est._no_improvement_count > est.n_iter_no_change:
-                if early_stopping:
-                    msg = (
-                        "Validation score did not improve more than "
-                        "tol=%f for %d consecutive epochs."
-                        % (est.tol, est.n_iter_no_change)
-                    )
-                else:
-                    msg = (
-                        "Training loss did not improve more than tol=%f"
-                        " for %d consecutive epochs." % (est.tol, est.n_iter_no_change)
-                    )
-                if _plateau(est, optimizer, msg):
+                if _plateau(est, clock, _plateau_message(est)):
+                    if incremental:
+                        est._stopped_early = True
                     break
                 est._no_improvement_count = 0
-
             if stop_requested:
                 if est.verbose:
                     print("A callback asked to stop training.")
@@ -324,8 +452,8 @@ def fit_stochastic(est, params, X, Y, sample_weight, random_state, incremental, 
         warnings.warn("Training interrupted by user.")
 
     # Kept as plain arrays and numbers so that skops can load it safely.
-    est._optimizer_state = {"solver": est.solver, **optimizer.state()}
-    if early_stopping:
+    est._optimizer_state = {"solver": est.solver, **optimizer.state(), **clock}
+    if restore and (not incremental or getattr(est, "_stopped_early", False)):
         params.flat[...] = est._best_flat
     return params
 
@@ -339,7 +467,7 @@ def _lbfgs_options(est):
     return options
 
 
-def fit_lbfgs(est, params, X, Y, sample_weight, tasks):
+def fit_lbfgs(est, params, train, tasks):
     """Minimise the full-batch loss with scipy's L-BFGS-B.
 
     The objective is :func:`skmlp._network.loss_and_gradient` in the
@@ -352,12 +480,8 @@ def fit_lbfgs(est, params, X, Y, sample_weight, tasks):
         ``loss_curve_`` are set.
     params : Params
         Starting parameters, overwritten with the solution.
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training inputs in the model dtype.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Binarized targets in the model dtype.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Per-sample weights.
+    train : TrainingSet
+        Training data in the model dtype.
     tasks : FitTasks
         Callback tasks; one is opened per L-BFGS iteration.
 
@@ -366,6 +490,7 @@ def fit_lbfgs(est, params, X, Y, sample_weight, tasks):
     params : Params
         The same object, holding the solution.
     """
+    X, Y, sample_weight = train
     dtype = params.flat.dtype
     work = params.flat.copy()  # the point scipy asks about, in our dtype
     layer_units = est._layer_units

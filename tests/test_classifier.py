@@ -272,8 +272,9 @@ def test_invscaling_rate_follows_its_formula(digits):
         X_train / 16,
         y_train,
     )
-    expected = 0.2 / (clf.t_ + 1) ** 0.3
-    assert clf._optimizer_state["learning_rate"] == pytest.approx(expected)
+    n = len(y_train)
+    expected = [0.2] + [0.2 / (e * n + 1) ** 0.3 for e in range(1, 4)]
+    np.testing.assert_allclose(clf.learning_rate_curve_, expected, rtol=1e-12)
 
 
 def test_adaptive_rate_divides_by_five_then_stops(digits):
@@ -286,7 +287,10 @@ def test_adaptive_rate_divides_by_five_then_stops(digits):
         n_iter_no_change=1,
     )
     clf.fit(X_train / 16, y_train)
-    assert clf._optimizer_state["learning_rate"] <= 1e-6
+    rates = np.array(clf.learning_rate_curve_)
+    ratios = rates[:-1] / rates[1:]
+    assert set(np.round(ratios, 9)) <= {1.0, 5.0} and (ratios == 5).any()
+    assert rates[-1] <= 1e-6 * 5
     assert clf.n_iter_ < 500
 
 

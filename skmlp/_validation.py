@@ -1,0 +1,178 @@
+"""Input validation for NumpyMLPClassifier (estimator side).
+
+Everything that turns what the user passed into what the training loops
+need: checked arrays in the model's dtype, binarized targets, sample weights
+with class weights folded in, smoothed targets, a validation set.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import column_or_1d
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ._training import ValidationSet
+
+__all__ = [
+    "hidden_layer_sizes",
+    "training_data",
+    "training_sample_weight",
+    "smooth_targets",
+    "validation_set",
+]
+
+
+def hidden_layer_sizes(est):
+    """``hidden_layer_sizes`` as a list of positive ints (clear error else)."""
+    sizes = est.hidden_layer_sizes
+    if not hasattr(sizes, "__iter__"):
+        sizes = [sizes]
+    sizes = list(sizes)
+    if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
+        raise ValueError(
+            "hidden_layer_sizes must be positive integers, got %s." % sizes
+        )
+    return [int(s) for s in sizes]
+
+
+def training_data(est, X, y, incremental, reset):
+    """Validate ``X`` and ``y`` and binarize ``y`` as scikit-learn does.
+
+    Sets ``classes_`` (and the label binarizer) on a first fit; on a warm
+    start or ``partial_fit`` it checks ``y`` against the known classes.
+
+    Returns
+    -------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        In the model's dtype, C-ordered.
+    y : ndarray
+        The validated labels.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Binarized targets in the model's dtype.
+    """
+    X, y = validate_data(
+        est,
+        X,
+        y,
+        accept_sparse=["csr", "csc"],
+        multi_output=True,
+        dtype=est._dtype,
+        order="C",
+        reset=reset,
+    )
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+
+    if not hasattr(est, "classes_") or (not est.warm_start and not incremental):
+        est._label_binarizer = LabelBinarizer().fit(y)
+        est.classes_ = est._label_binarizer.classes_
+    else:
+        classes = unique_labels(y)
+        if est.warm_start:
+            if set(classes) != set(est.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same "
+                    "classes as in the previous call to fit. Previously "
+                    f"got {est.classes_}, `y` has {classes}"
+                )
+        elif len(np.setdiff1d(classes, est.classes_, assume_unique=True)):
+            raise ValueError(
+                "`y` has classes not in `self.classes_`. "
+                f"`self.classes_` has {est.classes_}. 'y' has {classes}."
+            )
+    Y = est._label_binarizer.transform(y).astype(est._dtype)
+    return X, y, Y
+
+
+def training_sample_weight(est, X, y, sample_weight, incremental):
+    """Sample weights with ``class_weight`` folded in (None if neither).
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,) or None
+    """
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=est._dtype)
+    if est.class_weight is None:
+        return sample_weight
+    if est._label_binarizer.y_type_.startswith("multilabel"):
+        raise ValueError("class_weight is not supported for multilabel targets.")
+    if incremental and est.class_weight == "balanced":
+        raise ValueError(
+            "class_weight='balanced' is not supported for partial_fit: the "
+            "class frequencies of one chunk are not those of the data set. "
+            "Pass a dict, e.g. computed with "
+            "sklearn.utils.class_weight.compute_class_weight on all labels."
+        )
+    if isinstance(est.class_weight, dict):
+        unknown = set(est.class_weight) - set(est.classes_.tolist())
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {sorted(unknown, key=str)} that are "
+                f"not among the classes {est.classes_.tolist()}."
+            )
+    weights = compute_sample_weight(est.class_weight, y).astype(est._dtype)
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def smooth_targets(Y, label_smoothing, out_activation):
+    """Mix the 0/1 targets with the uniform distribution.
+
+    ``Y (1 - eps) + eps / K`` with ``K`` the number of classes for a softmax
+    output, and ``K = 2`` (each output is its own binary problem) for
+    logistic outputs.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_outputs)
+        Binarized targets.
+    label_smoothing : float
+        ``eps`` in [0, 1).
+    out_activation : {"softmax", "logistic"}
+        The output layer.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs)
+        Smoothed targets (``Y`` itself when ``eps`` is 0).
+    """
+    if not label_smoothing:
+        return Y
+    k = Y.shape[1] if out_activation == "softmax" else 2
+    return Y * (1 - label_smoothing) + label_smoothing / k
+
+
+def validation_set(est, X_val, y_val):
+    """Check a user-supplied validation set against the fitted classes.
+
+    Returns
+    -------
+    val : ValidationSet or None
+        None when neither ``X_val`` nor ``y_val`` is given.
+    """
+    if X_val is None and y_val is None:
+        return None
+    if X_val is None or y_val is None:
+        raise ValueError("Pass both X_val and y_val, or neither.")
+    X_val = validate_data(
+        est, X_val, accept_sparse=["csr", "csc"], dtype=est._dtype, reset=False
+    )
+    y_val = np.asarray(y_val)
+    if y_val.ndim == 2 and y_val.shape[1] == 1:
+        y_val = column_or_1d(y_val, warn=True)
+    if y_val.shape[0] != X_val.shape[0]:
+        raise ValueError(
+            f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}."
+        )
+    unseen = np.setdiff1d(unique_labels(y_val), est.classes_)
+    if len(unseen):
+        raise ValueError(
+            f"y_val has classes {unseen.tolist()} that are not in the training "
+            f"classes {est.classes_.tolist()}."
+        )
+    Y_val = est._label_binarizer.transform(y_val).astype(est._dtype)
+    return ValidationSet(X_val, y_val, Y_val, None)
