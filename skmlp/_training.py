@@ -393,7 +393,7 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
                     # The gradient is one vector, so its global norm is one call.
                     norm = np.linalg.norm(grad.flat)
                     if norm > est.max_grad_norm:
-                        grad.flat *= est.max_grad_norm / norm
+                        np.multiply(grad.flat, est.max_grad_norm / norm, out=grad.flat)
                 optimizer.step(params.flat, grad.flat)
                 if est.weight_decay:
                     # Decoupled (AdamW-style) decay of the weights, not biases.

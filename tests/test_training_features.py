@@ -1,0 +1,300 @@
+"""The training features scikit-learn declined: each test fails without its
+feature."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.class_weight import compute_sample_weight
+
+from skmlp import NumpyMLPClassifier
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    return X[:1200], y[:1200], X[1200:], y[1200:]
+
+
+def fit(X, y, **params):
+    params.setdefault("random_state", 0)
+    params.setdefault("hidden_layer_sizes", (32,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return NumpyMLPClassifier(**params).fit(X, y)
+
+
+# --------------------------------------------------------------- class_weight
+def test_class_weight_moves_the_boundary_towards_the_light_class():
+    X, y = make_classification(
+        n_samples=400, n_features=5, class_sep=0.3, flip_y=0.2, random_state=0
+    )
+    plain = fit(X, y, max_iter=100)
+    heavy = fit(X, y, max_iter=100, class_weight={0: 1.0, 1: 10.0})
+    assert (heavy.predict(X) == 1).mean() > (plain.predict(X) == 1).mean() + 0.1
+
+
+def test_balanced_class_weight_equals_its_sample_weights(data):
+    X, y, _, _ = data
+    keep = (y != 3) | (np.arange(len(y)) % 5 == 0)  # make class 3 rare
+    X, y = X[keep], y[keep]
+    sw = np.random.RandomState(0).uniform(0.5, 2, len(y))
+    a = fit(X, y, max_iter=3, class_weight="balanced").fit(X, y, sample_weight=sw)
+    b = fit(X, y, max_iter=3).fit(
+        X, y, sample_weight=sw * compute_sample_weight("balanced", y)
+    )
+    for p, q in zip(a.coefs_, b.coefs_):
+        np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-7)
+
+
+def test_class_weight_errors(data):
+    X, y, _, _ = data
+    with pytest.raises(ValueError, match="not among the classes"):
+        fit(X, y, max_iter=1, class_weight={42: 2.0})
+    with pytest.raises(ValueError, match="partial_fit"):
+        NumpyMLPClassifier(class_weight="balanced").partial_fit(
+            X, y, classes=np.arange(10)
+        )
+    Y = np.eye(3)[np.arange(30) % 3].astype(int)
+    with pytest.raises(ValueError, match="multilabel"):
+        fit(np.ones((30, 2)), Y, max_iter=1, class_weight="balanced")
+
+
+# ------------------------------------------------------------ label smoothing
+def test_label_smoothing_caps_confidence(data):
+    X, y, _, _ = data
+    eps = 0.2
+    sharp = fit(X, y, max_iter=150)
+    smooth = fit(X, y, max_iter=150, label_smoothing=eps)
+    cap = 1 - eps + eps / 10
+    assert np.median(sharp.predict_proba(X).max(axis=1)) > cap + 0.1
+    top = smooth.predict_proba(X).max(axis=1)
+    assert abs(np.median(top) - cap) < 0.05
+    assert smooth.score(X, y) > 0.97
+
+
+# -------------------------------------------------- weight decay and clipping
+def test_weight_decay_shrinks_weights_but_not_to_zero(data):
+    X, y, _, _ = data
+    plain = fit(X, y, max_iter=20, alpha=0)
+    decayed = fit(X, y, max_iter=20, alpha=0, weight_decay=5.0)
+    norm = [sum(np.abs(W).sum() for W in m.coefs_) for m in (plain, decayed)]
+    assert norm[1] < 0.6 * norm[0]
+    assert decayed.score(X, y) > 0.8
+    same = fit(X, y, max_iter=20, alpha=0, weight_decay=0.0)
+    np.testing.assert_array_equal(same.coefs_[0], plain.coefs_[0])
+
+
+def test_gradient_clipping_bounds_the_step(data):
+    X, y, _, _ = data
+    params = dict(
+        solver="sgd",
+        momentum=0,
+        learning_rate_init=1.0,
+        batch_size=len(y),
+        max_iter=1,
+        random_state=0,
+        hidden_layer_sizes=(16,),
+    )
+    start = fit(X, y, **{**params, "learning_rate_init": 1e-12})
+    w0 = np.concatenate([W.ravel() for W in start.coefs_ + start.intercepts_])
+    for max_norm, bounded in [(None, False), (1e-3, True)]:
+        clf = fit(X, y, **params, max_grad_norm=max_norm)
+        w1 = np.concatenate([W.ravel() for W in clf.coefs_ + clf.intercepts_])
+        step = np.linalg.norm(w1 - w0)
+        assert (step <= 1e-3 * 1.0001) == bounded, step
+
+
+# ------------------------------------------------------------------ schedules
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize(
+    "schedule, expected",
+    [
+        ("cosine", lambda e, n: 0.01 * 0.5 * (1 + np.cos(np.pi * e / 8))),
+        ("step", lambda e, n: 0.01 * 0.5 ** (e // 3)),
+        ("exponential", lambda e, n: 0.01 * 0.5**e),
+        ("invscaling", lambda e, n: 0.01 / ((e * n if e else 0) + 1) ** 0.5),
+        ("constant", lambda e, n: 0.01),
+    ],
+)
+def test_recorded_rates_follow_the_schedule(data, solver, schedule, expected):
+    X, y, _, _ = data
+    clf = fit(
+        X,
+        y,
+        solver=solver,
+        learning_rate_init=0.01,
+        lr_schedule=schedule,
+        lr_decay=0.5,
+        lr_step_epochs=3,
+        max_iter=8,
+        tol=0,
+        n_iter_no_change=100,
+    )
+    want = [expected(e, len(y)) for e in range(8)]
+    np.testing.assert_allclose(clf.learning_rate_curve_, want, rtol=1e-12)
+
+
+def test_warmup_ramps_linearly(data):
+    X, y, _, _ = data
+    clf = fit(X, y, learning_rate_init=0.004, warmup_epochs=3, max_iter=6, tol=0)
+    np.testing.assert_allclose(
+        clf.learning_rate_curve_, [0.001, 0.002, 0.003, 0.004, 0.004, 0.004]
+    )
+
+
+def test_adam_schedule_changes_training(data):
+    X, y, _, _ = data
+    plain = fit(X, y, max_iter=5)
+    sklearn_like = fit(X, y, max_iter=5, learning_rate="invscaling")  # ignored
+    scheduled = fit(X, y, max_iter=5, lr_schedule="exponential", lr_decay=0.5)
+    np.testing.assert_array_equal(plain.coefs_[0], sklearn_like.coefs_[0])
+    assert not np.allclose(plain.coefs_[0], scheduled.coefs_[0])
+
+
+# ------------------------------------------------------ validation and stopping
+def test_user_validation_set_is_used_instead_of_a_split(data):
+    X, y, X_val, y_val = data
+    clf = NumpyMLPClassifier(
+        hidden_layer_sizes=(16,), early_stopping=True, max_iter=30, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y, X_val=X_val, y_val=y_val)
+    assert clf.t_ == clf.n_iter_ * len(y)  # no sample was held out of X
+    assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_
+    assert clf.best_validation_score_ == pytest.approx(clf.score(X_val, y_val))
+
+
+def test_validation_curves_without_early_stopping(data):
+    X, y, X_val, y_val = data
+    clf = NumpyMLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y, X_val=X_val, y_val=y_val)
+    assert len(clf.validation_loss_curve_) == 5
+    assert clf.validation_loss_curve_[-1] < clf.validation_loss_curve_[0]
+    assert clf.best_loss_ == min(clf.loss_curve_)
+
+
+@pytest.mark.parametrize("monitor", ["score", "loss"])
+def test_restore_best_weights_returns_the_best_epoch(data, monitor):
+    X, y, X_val, y_val = data
+    # 150 training samples and a wide net overfit: validation gets worse
+    # after its best epoch.
+    X, y = X[:150], y[:150]
+    clf = NumpyMLPClassifier(
+        hidden_layer_sizes=(64,),
+        alpha=0,
+        learning_rate_init=0.03,
+        max_iter=40,
+        tol=0,
+        n_iter_no_change=100,
+        restore_best_weights=True,
+        early_stopping_monitor=monitor,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y, X_val=X_val, y_val=y_val)
+    from sklearn.metrics import log_loss
+
+    if monitor == "loss":
+        best = int(np.argmin(clf.validation_loss_curve_))
+        final = log_loss(y_val, clf.predict_proba(X_val), labels=clf.classes_)
+        assert final == pytest.approx(clf.validation_loss_curve_[best], rel=1e-4)
+    else:
+        best = int(np.argmax(clf.validation_scores_))
+        assert clf.score(X_val, y_val) == clf.validation_scores_[best]
+    assert best < clf.n_iter_ - 1, "test needs a run whose best epoch is not the last"
+
+
+def test_early_stopping_on_validation_loss(data):
+    X, y, X_val, y_val = data
+    clf = fit(
+        X,
+        y,
+        early_stopping=True,
+        early_stopping_monitor="loss",
+        n_iter_no_change=3,
+        max_iter=300,
+        learning_rate_init=0.01,
+    )
+    assert clf.n_iter_ < 300
+    from sklearn.metrics import log_loss
+
+    assert clf.best_validation_loss_ == min(clf.validation_loss_curve_)
+    assert np.argmin(clf.validation_loss_curve_) <= clf.n_iter_ - 1 - 3
+    # The split is internal: check the restored weights through the curve.
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert log_loss(y, clf.predict_proba(X)) < clf.loss_curve_[-1] + 0.05
+
+
+def test_partial_fit_early_stopping(data):
+    X, y, X_val, y_val = data
+    clf = NumpyMLPClassifier(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        n_iter_no_change=2,
+        learning_rate_init=0.05,
+        random_state=0,
+    )
+    with pytest.raises(ValueError, match="X_val and y_val"):
+        clf.partial_fit(X, y, classes=np.arange(10))
+    for _call in range(200):
+        clf.partial_fit(
+            X[:300], y[:300], classes=np.arange(10), X_val=X_val, y_val=y_val
+        )
+        if clf._stopped_early:
+            break
+    assert clf._stopped_early
+    before = [W.copy() for W in clf.coefs_]
+    with pytest.warns(UserWarning, match="Early stopping ended training"):
+        clf.partial_fit(X[:300], y[:300], X_val=X_val, y_val=y_val)
+    for a, b in zip(before, clf.coefs_):
+        np.testing.assert_array_equal(a, b)
+    assert clf.score(X_val, y_val) == max(clf.validation_scores_)
+
+
+def test_validation_set_errors(data):
+    X, y, X_val, y_val = data
+    with pytest.raises(ValueError, match="both X_val and y_val"):
+        fit(X, y, max_iter=1).fit(X, y, X_val=X_val)
+    with pytest.raises(ValueError, match="not in the training classes"):
+        fit(X, y, max_iter=1).fit(X, y, X_val=X_val[:5], y_val=np.full(5, 77))
+    with pytest.raises(ValueError, match="features"):
+        fit(X, y, max_iter=1).fit(X, y, X_val=X_val[:, :5], y_val=y_val)
+
+
+# ----------------------------------------------------------- optimizer state
+def test_keep_optimizer_state_makes_warm_start_continue(data):
+    X, y, _, _ = data
+    base = dict(hidden_layer_sizes=(16,), shuffle=False, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        once = NumpyMLPClassifier(max_iter=6, **base).fit(X, y)
+        kept = NumpyMLPClassifier(
+            max_iter=3, warm_start=True, optimizer_state="keep", **base
+        )
+        kept.fit(X, y).fit(X, y)
+        reset = NumpyMLPClassifier(max_iter=3, warm_start=True, **base)
+        reset.fit(X, y).fit(X, y)
+    np.testing.assert_array_equal(kept.coefs_[0], once.coefs_[0])
+    assert not np.allclose(reset.coefs_[0], once.coefs_[0])
+
+
+def test_reset_optimizer_state_in_partial_fit(data):
+    X, y, _, _ = data
+    auto = NumpyMLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    reset = NumpyMLPClassifier(
+        hidden_layer_sizes=(8,), random_state=0, optimizer_state="reset"
+    )
+    for clf in (auto, reset):
+        for _ in range(3):
+            clf.partial_fit(X, y, classes=np.arange(10))
+    assert auto._optimizer_state["t"] == 3 * int(np.ceil(len(y) / 200))
+    assert reset._optimizer_state["t"] == int(np.ceil(len(y) / 200))
+    assert not np.allclose(auto.coefs_[0], reset.coefs_[0])
