@@ -117,9 +117,12 @@ def softmax(Z):
     P : ndarray of shape (n_samples, n_classes)
         ``Z`` itself, each row summing to one.
     """
-    Z -= Z.max(axis=1, keepdims=True)
+    # NumPy reduces the few columns of an output layer one row at a time,
+    # slowly: the maximum is taken down the columns of the transposed copy
+    # and the sum as a matrix-vector product, several times faster.
+    Z -= np.maximum.reduce(Z.T.copy(), axis=0)[:, np.newaxis]
     np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    Z /= (Z @ np.ones(Z.shape[1], dtype=Z.dtype))[:, np.newaxis]
     return Z
 
 

@@ -279,18 +279,20 @@ def backward(
     delta = LOSS_GRADIENTS[out_activation](activations[-1], Y, inputs[-1])
     if sample_weight is not None:
         delta *= sample_weight[:, np.newaxis]
+    # Every gradient is linear in the output error, so dividing it (a few
+    # rows by n_outputs) by S here scales them all: no pass over the whole
+    # gradient vector afterwards.
+    delta /= sw_sum
     for l in range(len(params.coefs) - 1, -1, -1):
-        A = activations[l]
-        _dot(A.T, delta, out=grad.coefs[l])
+        _dot(activations[l].T, delta, out=grad.coefs[l])
         np.sum(delta, axis=0, out=grad.intercepts[l])
         if l > 0:
             delta = delta @ params.coefs[l].T
-            act.derivative(inputs[l] if act.needs_input else A, delta)
-    # Weights come first in the flat vectors, so the L2 term and the 1/S
-    # scaling are each one vectorised call.
+            act.derivative(inputs[l] if act.needs_input else activations[l], delta)
+    # Weights come first in the flat vector: the L2 term is one call.
     if alpha:
-        grad.flat[: params.n_coef] += alpha * params.flat[: params.n_coef]
-    np.divide(grad.flat, sw_sum, out=grad.flat)
+        n_coef = params.n_coef
+        grad.flat[:n_coef] += (alpha / sw_sum) * params.flat[:n_coef]
     return grad
 
 
