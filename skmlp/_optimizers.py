@@ -100,6 +100,14 @@ class Adam:
     ``w <- w - eta_t m / (sqrt(v) + eps)`` where
     ``eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)`` folds in the bias correction.
 
+    The moments are stored as running sums without their ``(1 - b)``
+    factors, ``M = m / (1 - b1)`` and ``V = v / (1 - b2)``, so that each
+    update is two calls (``M <- b1 M + g``) instead of three; the factors
+    are folded into two scalars of the step,
+    ``w <- w - eta_t (1 - b1) / sqrt(1 - b2) * M / (sqrt(V) + eps / sqrt(1 - b2))``,
+    which is the same update.  Adam's cost is memory traffic over the
+    whole parameter vector, so this saves a sixth of it.
+
     Parameters
     ----------
     params : ndarray of shape (n_params,)
@@ -119,7 +127,8 @@ class Adam:
     t : int
         Number of steps taken.
     m, v : ndarray of shape (n_params,)
-        First and second moment estimates.
+        First and second moment running sums ``M`` and ``V``: the moment
+        estimates are ``(1 - beta_1) * m`` and ``(1 - beta_2) * v``.
     """
 
     def __init__(
@@ -145,25 +154,21 @@ class Adam:
             Gradient of the loss at ``params``.
         """
         self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
         m, v, tmp = self.m, self.v, self._scratch
-        m *= self.beta_1
-        np.multiply(grad, 1 - self.beta_1, out=tmp)
-        m += tmp
-        v *= self.beta_2
+        m *= b1
+        m += grad
         np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - self.beta_2
+        v *= b2
         v += tmp
-        # math.sqrt, not np.sqrt: a NumPy float64 scalar would make every
-        # float32 operation below run in float64 (NEP 50), 8x slower.
-        lr_t = (
-            self.learning_rate
-            * math.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
-        )
+        # Python floats (math.sqrt, not np.sqrt): a NumPy float64 scalar would
+        # make every float32 operation below run in float64 (NEP 50), 8x slower.
+        root = math.sqrt(1 - b2)
+        lr_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         np.sqrt(v, out=tmp)
-        tmp += self.epsilon
+        tmp += self.epsilon / root
         np.divide(m, tmp, out=tmp)
-        tmp *= lr_t
+        tmp *= lr_t * (1 - b1) / root
         params -= tmp
 
     def state(self):
