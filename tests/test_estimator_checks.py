@@ -4,23 +4,24 @@
 
 The float32 default passes every check but the two sample-weight
 equivalence checks: they compare ``predict_proba`` of a model fitted with
-integer weights and of one fitted on repeated rows at ``rtol=1e-7``, below
-float32's resolution (one unit in the last place is 6e-8 to 1.2e-7
-relative).  The two float32 fits differ only by the order of float32
-summations and end within 1-2 ulp of each other (a test below measures
-it), so that check cannot pass for any float32 model short of bit-identical
-training.  They are listed as strict expected failures, so that the
-suite reports it if they ever start passing.
+integer weights and of one fitted on repeated rows at ``rtol=1e-7``.  Those
+two float32 fits differ only in the order of float32 summations, but 200
+Adam epochs amplify that rounding: measured on the check's own data, the
+probabilities differ by 6e-8 to 3e-4 depending on the seed (float64: 1e-16).
+A float32 model passes that check only by luck.  They are listed as strict
+expected failures, so that the suite reports it if they start passing, and
+a test below bounds the gap.
 """
 
 import numpy as np
+import pytest
 from sklearn.utils import shuffle
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmlp import NumpyMLPClassifier
 
 FLOAT32_SAMPLE_WEIGHT_EQUIVALENCE = {
-    name: "float32 results agree to 1-2 ulp; the check asks rtol=1e-7"
+    name: "float32 rounding, amplified over training; the check asks rtol=1e-7"
     for name in (
         "check_sample_weight_equivalence_on_dense_data",
         "check_sample_weight_equivalence_on_sparse_data",
@@ -43,7 +44,8 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-def test_float32_weighted_and_repeated_fits_agree_to_float32_precision():
+@pytest.mark.parametrize("seed", range(4))
+def test_float32_weighted_and_repeated_fits_agree_closely(seed):
     # The data of check_sample_weight_equivalence_on_dense_data.
     rng = np.random.RandomState(42)
     X = rng.rand(15, 30)
@@ -51,10 +53,12 @@ def test_float32_weighted_and_repeated_fits_agree_to_float32_precision():
     sw = rng.randint(0, 5, size=15)
     X_rep, y_rep = X.repeat(sw, axis=0), y.repeat(sw)
     X_w, y_w, sw_w = shuffle(X, y, sw, random_state=0)
-    rep = NumpyMLPClassifier(random_state=0).fit(X_rep, y_rep)
-    wei = NumpyMLPClassifier(random_state=0).fit(X_w, y_w, sample_weight=sw_w)
-    assert rep.n_iter_ == wei.n_iter_
-    # Two float32 ulps of the largest probability.
-    np.testing.assert_allclose(
-        rep.predict_proba(X), wei.predict_proba(X), rtol=0, atol=2.5e-7
-    )
+    for dtype, atol in [(np.float32, 1e-3), (np.float64, 1e-12)]:
+        rep = NumpyMLPClassifier(random_state=seed, dtype=dtype).fit(X_rep, y_rep)
+        wei = NumpyMLPClassifier(random_state=seed, dtype=dtype).fit(
+            X_w, y_w, sample_weight=sw_w
+        )
+        assert rep.n_iter_ == wei.n_iter_
+        np.testing.assert_allclose(
+            rep.predict_proba(X), wei.predict_proba(X), rtol=0, atol=atol
+        )
