@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, ndtr
 
 __all__ = ["ACTIVATIONS", "Activation", "softmax", "logistic"]
 
@@ -90,11 +90,80 @@ def relu_derivative(A, delta):
     np.multiply(delta, A > 0, out=delta)
 
 
+# --- leaky relu -----------------------------------------------------------
+_LEAK = 0.01
+
+
+def leaky_relu(Z):
+    """f(z) = z if z > 0 else 0.01 z (the larger of the two)."""
+    return np.maximum(Z, _LEAK * Z, out=Z)
+
+
+def leaky_relu_derivative(A, delta):
+    """f'(z) = 1 if z > 0 else 0.01, and z > 0 exactly where A > 0."""
+    delta[A <= 0] *= _LEAK
+
+
+# --- elu --------------------------------------------------------------------
+def elu(Z):
+    """f(z) = z if z > 0 else exp(z) - 1."""
+    negative_part = np.expm1(np.minimum(Z, 0))
+    np.maximum(Z, 0, out=Z)
+    Z += negative_part
+    return Z
+
+
+def elu_derivative(A, delta):
+    """f'(z) = 1 if z > 0 else exp(z) = A + 1."""
+    delta *= np.where(A > 0, 1, A + 1)
+
+
+# --- softplus -------------------------------------------------------------
+def softplus(Z):
+    """f(z) = log(1 + exp(z)), computed without overflow."""
+    return np.logaddexp(0, Z, out=Z)
+
+
+def softplus_derivative(A, delta):
+    """f'(z) = sigmoid(z) = 1 - exp(-A)."""
+    delta *= -np.expm1(-A)
+
+
+# --- silu (swish) ---------------------------------------------------------
+def silu(Z):
+    """f(z) = z sigmoid(z)."""
+    Z *= expit(Z)
+    return Z
+
+
+def silu_derivative(Z, delta):
+    """f'(z) = s (1 + z (1 - s)) with s = sigmoid(z): needs the input."""
+    s = expit(Z)
+    delta *= s * (1 + Z * (1 - s))
+
+
+# --- gelu -----------------------------------------------------------------
+def gelu(Z):
+    """f(z) = z Phi(z), Phi the standard normal CDF (the exact GELU)."""
+    Z *= ndtr(Z)
+    return Z
+
+
+def gelu_derivative(Z, delta):
+    """f'(z) = Phi(z) + z phi(z): needs the input."""
+    delta *= ndtr(Z) + Z * np.exp(-0.5 * Z * Z) / np.sqrt(2 * np.pi).astype(Z.dtype)
+
+
 ACTIVATIONS = {
     "identity": Activation(identity, identity_derivative),
     "logistic": Activation(logistic, logistic_derivative),
     "tanh": Activation(tanh, tanh_derivative),
     "relu": Activation(relu, relu_derivative),
+    "leaky_relu": Activation(leaky_relu, leaky_relu_derivative),
+    "elu": Activation(elu, elu_derivative),
+    "softplus": Activation(softplus, softplus_derivative),
+    "silu": Activation(silu, silu_derivative, needs_input=True),
+    "gelu": Activation(gelu, gelu_derivative, needs_input=True),
 }
 """Registry of hidden activations by name."""
 

@@ -89,13 +89,21 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
+            'elu', 'softplus', 'silu', 'gelu'}, default='relu'
         Activation function of the hidden layers.
 
         - 'identity': ``f(x) = x``
         - 'logistic': ``f(x) = 1 / (1 + exp(-x))``
         - 'tanh': ``f(x) = tanh(x)``
         - 'relu': ``f(x) = max(0, x)``
+        - 'leaky_relu': ``f(x) = max(x, 0.01 x)``
+        - 'elu': ``f(x) = x`` if ``x > 0`` else ``exp(x) - 1``
+        - 'softplus': ``f(x) = log(1 + exp(x))``
+        - 'silu' (swish): ``f(x) = x / (1 + exp(-x))``
+        - 'gelu': ``f(x) = x Phi(x)``, Phi the standard normal CDF
+
+        The last five are beyond ``MLPClassifier``.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         The weight optimizer: 'lbfgs' (scipy's L-BFGS-B on the full batch,

@@ -30,12 +30,52 @@ __all__ = ["register_onnx_converter", "to_onnx"]
 _ALIAS = "SkmlpNumpyMLPClassifier"
 
 _ACTIVATION_OPS = {
-    "identity": "Identity",
-    "tanh": "Tanh",
-    "logistic": "Sigmoid",
-    "relu": "Relu",
-    "softmax": "Softmax",
+    "identity": ("Identity", {}),
+    "tanh": ("Tanh", {}),
+    "logistic": ("Sigmoid", {}),
+    "relu": ("Relu", {}),
+    "softmax": ("Softmax", {}),
+    "leaky_relu": ("LeakyRelu", {"alpha": 0.01}),
+    "elu": ("Elu", {"alpha": 1.0}),
+    "softplus": ("Softplus", {}),
 }
+"""Activations that are one ONNX operator (with its attributes)."""
+
+
+def _add_activation(name, x, out, scope, container, proto_dtype):
+    """Emit ``out = f(x)`` for the activation ``name``.
+
+    SiLU and GELU have no operator in the opsets skl2onnx targets, so they
+    are built from ``Sigmoid``/``Erf``, ``Mul`` and ``Add``.
+    """
+    if name in _ACTIVATION_OPS:
+        op_type, attrs = _ACTIVATION_OPS[name]
+        container.add_node(
+            op_type, x, out, name=scope.get_unique_operator_name(op_type), **attrs
+        )
+        return
+
+    def node(op_type, inputs, output=None):
+        output = output or scope.get_unique_variable_name(op_type.lower())
+        container.add_node(
+            op_type, inputs, output, name=scope.get_unique_operator_name(op_type)
+        )
+        return output
+
+    def const(value):
+        const_name = scope.get_unique_variable_name("const")
+        container.add_initializer(const_name, proto_dtype, [], [value])
+        return const_name
+
+    if name == "silu":  # x * sigmoid(x)
+        node("Mul", [x, node("Sigmoid", x)], out)
+    elif name == "gelu":  # x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))
+        erf = node("Erf", node("Div", [x, const(float(np.sqrt(2.0)))]))
+        half_x = node("Mul", [x, const(0.5)])
+        node("Mul", [half_x, node("Add", [erf, const(1.0)])], out)
+    else:
+        raise ValueError(f"ONNX export does not know the activation {name!r}.")
+
 
 _INSTALL_HINT = (
     "ONNX export needs the optional packages onnx and skl2onnx (and "
@@ -169,12 +209,16 @@ def _converter(scope, operator, container):
             name=scope.get_unique_operator_name("Add"),
         )
         last = i == n_layers - 1
-        op_type = _ACTIVATION_OPS[model.out_activation_ if last else model.activation]
         act_name = scope.get_unique_variable_name(
             "out_activations_result" if last else "next_activations"
         )
-        container.add_node(
-            op_type, add_name, act_name, name=scope.get_unique_operator_name(op_type)
+        _add_activation(
+            model.out_activation_ if last else model.activation,
+            add_name,
+            act_name,
+            scope,
+            container,
+            proto_dtype,
         )
         current = act_name
     y_pred = current

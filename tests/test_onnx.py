@@ -89,6 +89,19 @@ def test_skl2onnx_to_onnx_matches_predict_proba(n_classes, activation):
     assert proba[:, -1].std() > 1e-2
 
 
+@pytest.mark.parametrize(
+    "activation", ["leaky_relu", "elu", "softplus", "silu", "gelu"]
+)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newer_activations_export(n_classes, activation):
+    X, y = _data(n_classes)
+    est = NumpyMLPClassifier(
+        (16, 8), activation=activation, max_iter=60, random_state=0
+    ).fit(X, y)
+    labels, proba = _check(est, to_onnx(est, X[:1]), X)
+    assert proba[:, -1].std() > 1e-2
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_string_labels(n_classes):
     X, y = _data(n_classes)
