@@ -292,7 +292,8 @@ def backward(
     # Weights come first in the flat vector: the L2 term is one call.
     if alpha:
         n_coef = params.n_coef
-        grad.flat[:n_coef] += (alpha / sw_sum) * params.flat[:n_coef]
+        # float(): a NumPy float64 alpha would promote float32 to float64.
+        grad.flat[:n_coef] += float(alpha / sw_sum) * params.flat[:n_coef]
     return grad
 
 

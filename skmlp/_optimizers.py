@@ -60,7 +60,9 @@ class SGD:
             Gradient of the loss at ``params``.
         """
         v, step = self.velocity, self._scratch
-        np.multiply(grad, self.learning_rate, out=step)  # eta g
+        # float(): a rate set from a NumPy computation (a schedule) would be a
+        # float64 scalar and make the float32 products run in float64 (NEP 50).
+        np.multiply(grad, float(self.learning_rate), out=step)  # eta g
         v *= self.momentum
         v -= step  # v = mu v - eta g
         if self.nesterov:
@@ -161,10 +163,10 @@ class Adam:
         np.multiply(grad, grad, out=tmp)
         v *= b2
         v += tmp
-        # Python floats (math.sqrt, not np.sqrt): a NumPy float64 scalar would
-        # make every float32 operation below run in float64 (NEP 50), 8x slower.
+        # Python floats (math.sqrt, float()): a NumPy float64 scalar would make
+        # every float32 operation below run in float64 (NEP 50), 8x slower.
         root = math.sqrt(1 - b2)
-        lr_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        lr_t = float(self.learning_rate) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         np.sqrt(v, out=tmp)
         tmp += self.epsilon / root
         np.divide(m, tmp, out=tmp)
