@@ -96,6 +96,19 @@ def setup(app):
 # SKMLP_DOCS_EXAMPLES_DIR lets a test build point at another folder.
 _examples_dir = os.environ.get("SKMLP_DOCS_EXAMPLES_DIR", "../examples")
 
+# The examples run in this process and train small networks on 3,000 digits,
+# whose matrix products gain little from a second BLAS thread; on a machine
+# busy with other work, BLAS threads that spin waiting for a core made the
+# grid-search example 5x slower (28 s instead of 5 s on 2 cores).  So the
+# gallery runs with one BLAS thread unless SKMLP_DOCS_BLAS_THREADS says
+# otherwise.
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=int(os.environ.get("SKMLP_DOCS_BLAS_THREADS", "1")))
+except ImportError:  # threadpoolctl comes with scikit-learn; just in case
+    pass
+
 sphinx_gallery_conf = {
     "examples_dirs": _examples_dir,
     "gallery_dirs": "auto_examples",
