@@ -37,7 +37,9 @@ import numpy as np
 import threadpoolctl
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# SKMLP_BENCH_PATH=/some/checkout times another copy of skmlp (e.g. a
+# patched one) with the same script; the default is this repository.
+sys.path.insert(0, os.environ.get("SKMLP_BENCH_PATH", str(REPO)))
 
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
@@ -365,6 +367,7 @@ def machine_info():
             )
         },
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "skmlp": str(Path(sys.modules["skmlp"].__file__).parent),
     }
     if have_torch():
         import torch
@@ -586,7 +589,10 @@ def report(results, info, data_source, names):
         f"Load average (1, 5, 15 min) at start {load['start']}, at end {load['end']} "
         "(other processes on the machine: above ~0.5 per core, timings are disturbed)."
     )
-    add(f"Date: {info['date']}. Command: `{info['command']}`.")
+    add(
+        f"Date: {info['date']}. Command: `{info['command']}` "
+        f"(skmlp imported from {info['skmlp']})."
+    )
     return "\n".join(lines), met_lines
 
 
