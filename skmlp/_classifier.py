@@ -197,6 +197,14 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     The parameters below go beyond ``MLPClassifier``; each defaults to
     ``MLPClassifier``'s behaviour.
 
+    dropout : float or array-like of shape (n_layers - 2,), default=0.0
+        Inverted dropout on the hidden layers during training: each unit is
+        zeroed with this probability and the kept ones are scaled by
+        ``1 / (1 - dropout)``; off at predict time.  One rate for every
+        hidden layer or one per layer, each in [0, 1).  The masks are drawn
+        from ``random_state``, so fits stay reproducible.  Stochastic solvers
+        only.
+
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into ``sample_weight``: a dict
         ``{label: weight}``, or 'balanced' for ``n_samples / (n_classes *
@@ -377,6 +385,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             Options(type, {np.float32, np.float64}),
             StrOptions({"float32", "float64"}),
         ],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -417,6 +426,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         n_iter_no_change=10,
         max_fun=15000,
         dtype=np.float32,
+        dropout=0.0,
         class_weight=None,
         label_smoothing=0.0,
         weight_decay=0.0,
@@ -453,6 +463,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dtype = dtype
+        self.dropout = dropout
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
         self.weight_decay = weight_decay
@@ -564,6 +575,19 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         # Derived, not stored: the fitted state stays plain for skops.
         return np.dtype(self.dtype)
 
+    def _dropout_rates(self):
+        """One dropout rate per hidden layer, or None when there is none."""
+        n_hidden = len(hidden_layer_sizes(self))
+        rates = np.asarray(self.dropout, dtype=float)
+        if rates.ndim == 0:
+            rates = np.full(n_hidden, float(rates))
+        if rates.shape != (n_hidden,) or ((rates < 0) | (rates >= 1)).any():
+            raise ValueError(
+                f"dropout must be one rate or {n_hidden} rates (one per hidden "
+                f"layer), each in [0, 1); got {self.dropout!r}."
+            )
+        return [float(r) for r in rates] if rates.any() else None
+
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError(
@@ -636,6 +660,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental, X_val, y_val):
         hidden = hidden_layer_sizes(self)
+        self._dropout_rates()  # fail on a bad rate before any work
         stochastic = self.solver in _STOCHASTIC_SOLVERS
         if incremental and self.early_stopping and X_val is None:
             raise ValueError(

@@ -149,7 +149,9 @@ def _dot(A, W, out=None):
     return np.matmul(A, W, out=out)
 
 
-def forward(X, params, activation, out_activation, out=None):
+def forward(
+    X, params, activation, out_activation, out=None, dropout=None, random_state=None
+):
     """Forward pass keeping every layer's output (for :func:`backward`).
 
     Parameters
@@ -165,19 +167,28 @@ def forward(X, params, activation, out_activation, out=None):
     out : list of ndarray, default=None
         Preallocated outputs, ``out[l]`` of shape (n_samples, n_units[l+1]);
         reusing them across batches avoids an allocation per layer per batch.
+    dropout : sequence of float, default=None
+        Inverted dropout: ``dropout[l]`` is the probability of zeroing each
+        unit of hidden layer ``l + 1``; kept units are scaled by
+        ``1 / (1 - rate)`` so that no rescaling is needed at predict time.
+    random_state : numpy.random.RandomState, default=None
+        Source of the dropout masks (required with ``dropout``).
 
     Returns
     -------
     activations : list of ndarray
-        ``[X, A_1, ..., A_L]``; ``A_L`` of shape (n_samples, n_outputs) holds
-        the predicted probabilities.
+        ``[X, A_1, ..., A_L]`` (hidden outputs after dropout); ``A_L`` of
+        shape (n_samples, n_outputs) holds the predicted probabilities.
     inputs : list of ndarray or None
-        ``inputs[l]`` is ``Z_l`` where a derivative needs it (hidden layers
-        whose activation ``needs_input``, a logistic output layer), else
+        What each layer's derivative needs when it is not ``activations[l]``:
+        ``Z_l`` for activations that ``needs_input`` and for a logistic
+        output layer, ``f(Z_l)`` before dropout for dropped layers, else
         None.
+    masks : list of ndarray or None
+        ``masks[l]``, the scaled dropout mask of layer ``l``, or None.
     """
     act = ACTIVATIONS[activation]
-    activations, inputs = [X], [None]
+    activations, inputs, masks = [X], [None], [None]
     last = len(params.coefs) - 1
     for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
         Z = _dot(activations[l], W, None if out is None else out[l])
@@ -187,11 +198,23 @@ def forward(X, params, activation, out_activation, out=None):
             # binary_log_loss_gradient); softmax's does not.
             inputs.append(Z.copy() if out_activation == "logistic" else None)
             OUTPUT_ACTIVATIONS[out_activation](Z)
+            masks.append(None)
         else:
             inputs.append(Z.copy() if act.needs_input else None)
             act.function(Z)
+            rate = 0.0 if dropout is None else dropout[l]
+            if rate:
+                if inputs[-1] is None:  # the derivative reads f(Z) undropped
+                    inputs[-1] = Z.copy()
+                keep = random_state.random_sample(Z.shape) >= rate
+                mask = keep.astype(Z.dtype)
+                mask *= 1 / (1 - rate)
+                Z *= mask
+                masks.append(mask)
+            else:
+                masks.append(None)
         activations.append(Z)
-    return activations, inputs
+    return activations, inputs, masks
 
 
 def predict_output(X, params, activation, out_activation):
@@ -236,6 +259,7 @@ def backward(
     alpha,
     grad,
     sample_weight=None,
+    masks=None,
 ):
     """Back-propagate the error of one forward pass into ``grad``.
 
@@ -267,6 +291,9 @@ def backward(
         Gradient vector and its views; overwritten.
     sample_weight : ndarray of shape (n_samples,), default=None
         Per-sample weights.
+    masks : list of ndarray or None, default=None
+        Dropout masks from :func:`forward`; a dropped unit passes no error
+        back.
 
     Returns
     -------
@@ -291,7 +318,10 @@ def backward(
         np.matmul(ones, delta, out=grad.intercepts[l])
         if l > 0:
             delta = delta @ params.coefs[l].T
-            act.derivative(inputs[l] if act.needs_input else activations[l], delta)
+            # inputs[l] holds Z (needs_input) or f(Z) before dropout.
+            act.derivative(activations[l] if inputs[l] is None else inputs[l], delta)
+            if masks is not None and masks[l] is not None:
+                delta *= masks[l]
     # Weights come first in the flat vector: the L2 term is one call.
     if alpha:
         n_coef = params.n_coef
@@ -357,7 +387,7 @@ def loss_and_gradient(
     grad : ndarray of shape (n_params,)
     """
     params = as_params(flat, layer_units)
-    activations, inputs = forward(X, params, activation, out_activation)
+    activations, inputs, _ = forward(X, params, activation, out_activation)
     value = loss(Y, activations[-1], out_activation, params, alpha, sample_weight)
     grad = as_params(np.empty_like(flat), layer_units)
     backward(

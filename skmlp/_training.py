@@ -350,6 +350,7 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
     sample_idx = np.arange(n_samples, dtype=int)
     last_finite = params.flat.copy()
     n_coef = params.n_coef
+    dropout = est._dropout_rates()
 
     try:
         est.n_iter_ = 0
@@ -368,12 +369,14 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
                 Y_batch = Y[rows]
                 sw_batch = None if sample_weight is None else sample_weight[rows]
                 m = X_batch.shape[0]
-                acts, inputs = forward(
+                acts, inputs, masks = forward(
                     X_batch,
                     params,
                     est.activation,
                     est.out_activation_,
                     out=[o[:m] for o in out],
+                    dropout=dropout,
+                    random_state=random_state,
                 )
                 batch_loss = loss(
                     Y_batch, acts[-1], est.out_activation_, params, est.alpha, sw_batch
@@ -388,6 +391,7 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
                     est.alpha,
                     grad,
                     sw_batch,
+                    masks,
                 )
                 if est.max_grad_norm is not None:
                     # The gradient is one vector, so its global norm is one call.

@@ -112,7 +112,7 @@ def test_forward_reuses_buffers_and_matches_predict_output():
     layer_units = [X.shape[1], 8, Y.shape[1]]
     params = glorot_uniform(layer_units, "tanh", np.random.RandomState(0), np.float64)
     buffers = [np.empty((X.shape[0], u)) for u in layer_units[1:]]
-    acts, _ = forward(X, params, "tanh", out, out=buffers)
+    acts, _, _ = forward(X, params, "tanh", out, out=buffers)
     assert acts[-1] is buffers[-1]
     np.testing.assert_allclose(acts[-1], predict_output(X, params, "tanh", out))
 
@@ -123,7 +123,7 @@ def test_backward_matches_plain_formula():
     layer_units = [X.shape[1], Y.shape[1]]
     params = glorot_uniform(layer_units, "relu", np.random.RandomState(0), np.float64)
     P = predict_output(X, params, "relu", out)
-    acts, inputs = forward(X, params, "relu", out)
+    acts, inputs, _ = forward(X, params, "relu", out)
     grad = as_params(np.empty_like(params.flat), layer_units)
     backward(acts, inputs, Y, params, "relu", out, 0.5, grad)
     n = X.shape[0]

@@ -298,3 +298,75 @@ def test_reset_optimizer_state_in_partial_fit(data):
     assert auto._optimizer_state["t"] == 3 * int(np.ceil(len(y) / 200))
     assert reset._optimizer_state["t"] == int(np.ceil(len(y) / 200))
     assert not np.allclose(auto.coefs_[0], reset.coefs_[0])
+
+
+# -------------------------------------------------------------------- dropout
+def test_dropout_changes_training_not_prediction(data):
+    X, y, X_val, y_val = data
+    plain = fit(X, y, max_iter=5)
+    dropped = fit(X, y, max_iter=5, dropout=0.3)
+    again = fit(X, y, max_iter=5, dropout=0.3)
+    assert not np.allclose(plain.coefs_[0], dropped.coefs_[0])
+    np.testing.assert_array_equal(dropped.coefs_[0], again.coefs_[0])  # seeded
+    # No dropout at predict time: deterministic and unscaled.
+    np.testing.assert_array_equal(
+        dropped.predict_proba(X_val), dropped.predict_proba(X_val)
+    )
+    # It still learns: at 40 epochs, within a few points of no dropout.
+    long_plain = fit(X, y, max_iter=40)
+    long_dropped = fit(X, y, max_iter=40, dropout=0.2)
+    assert long_dropped.score(X_val, y_val) > long_plain.score(X_val, y_val) - 0.05
+
+
+def test_dropout_per_layer_and_errors(data):
+    X, y, _, _ = data
+    clf = fit(X, y, hidden_layer_sizes=(16, 8), max_iter=2, dropout=[0.5, 0.0])
+    assert clf.n_layers_ == 4
+    for bad in ([0.1, 0.2, 0.3], [0.1, 1.0], -0.1):
+        with pytest.raises(ValueError, match="dropout"):
+            fit(X, y, hidden_layer_sizes=(16, 8), max_iter=1, dropout=bad)
+
+
+@pytest.mark.parametrize("activation", ["relu", "logistic", "gelu"])
+def test_dropout_gradient_central_difference(activation):
+    from skmlp._network import as_params, backward, forward, glorot_uniform, loss
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(9, 4))
+    Y = np.eye(3)[rng.randint(0, 3, 9)]
+    units = [4, 6, 5, 3]
+    params = glorot_uniform(units, activation, rng, np.float64)
+    rates = [0.5, 0.3]
+
+    def value(flat):
+        p = as_params(flat, units)
+        acts, _, _ = forward(
+            X,
+            p,
+            activation,
+            "softmax",
+            dropout=rates,
+            random_state=np.random.RandomState(7),
+        )
+        return loss(Y, acts[-1], "softmax", p, 0.1)
+
+    acts, inputs, masks = forward(
+        X,
+        params,
+        activation,
+        "softmax",
+        dropout=rates,
+        random_state=np.random.RandomState(7),
+    )
+    assert sum(m is not None for m in masks) == 2
+    grad = as_params(np.empty_like(params.flat), units)
+    backward(acts, inputs, Y, params, activation, "softmax", 0.1, grad, masks=masks)
+    h = 1e-6
+    numeric = np.array(
+        [
+            (value(params.flat + h * e) - value(params.flat - h * e)) / (2 * h)
+            for e in np.eye(params.flat.size)
+        ]
+    )
+    rel = np.linalg.norm(numeric - grad.flat) / np.linalg.norm(numeric)
+    assert rel < 1e-6, rel
