@@ -433,7 +433,10 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
             stop_requested = tasks.end(params)
             if est._no_improvement_count > est.n_iter_no_change:
                 if _plateau(est, clock, _plateau_message(est)):
-                    if incremental:
+                    # Only validation-based early stopping ends a run of
+                    # partial_fit calls; a training-loss plateau does not
+                    # (scikit-learn's partial_fit carries on).
+                    if incremental and est.early_stopping:
                         est._stopped_early = True
                     break
                 est._no_improvement_count = 0

@@ -79,7 +79,9 @@ def test_set_fit_request_records_the_request(routing):
     # partial_fit takes sample_weight and classes, requested separately.
     clf.set_partial_fit_request(sample_weight=True, classes=True)
     requests = clf.get_metadata_routing().partial_fit.requests
-    assert requests == {"sample_weight": True, "classes": True}
+    assert requests["sample_weight"] is True and requests["classes"] is True
+    # The validation set is metadata too, unrequested by default.
+    assert requests["X_val"] is None and requests["y_val"] is None
 
 
 def test_sample_weight_reaches_fit_through_a_pipeline(routing):
@@ -183,3 +185,27 @@ def test_html_repr_renders():
     # scikit-learn marks fitted estimators in the diagram.
     assert "fitted" in fitted and fitted != unfitted
     assert "NumpyMLPClassifier" in clf._repr_html_()
+
+
+def test_validation_set_is_routed_and_transformed_by_a_pipeline(routing):
+    X, y = make_classification(n_samples=300, n_features=6, random_state=0)
+    X = X * 1000 + 500  # unscaled: the scaler matters
+    X_tr, y_tr, X_val, y_val = X[:200], y[:200], X[200:], y[200:]
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    clf = NumpyMLPClassifier(**params).set_fit_request(X_val=True, y_val=True)
+    pipe = sklearn.pipeline.Pipeline(
+        [("scale", StandardScaler()), ("mlp", clf)], transform_input=["X_val"]
+    )
+    pipe.fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
+    mlp = pipe.named_steps["mlp"]
+    # What the model saw is the scaled validation set: its last recorded
+    # score equals the pipeline's score on the raw one.
+    assert len(mlp.validation_scores_) == 5
+    assert mlp.validation_scores_[-1] == pytest.approx(pipe.score(X_val, y_val))
+    scaler = pipe.named_steps["scale"]
+    direct = NumpyMLPClassifier(**params).fit(
+        scaler.transform(X_tr), y_tr, X_val=scaler.transform(X_val), y_val=y_val
+    )
+    np.testing.assert_allclose(
+        mlp.validation_loss_curve_, direct.validation_loss_curve_
+    )

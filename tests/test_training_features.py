@@ -259,6 +259,18 @@ def test_partial_fit_early_stopping(data):
     assert clf.score(X_val, y_val) == max(clf.validation_scores_)
 
 
+def test_training_loss_plateau_does_not_freeze_partial_fit(data):
+    X, y, _, _ = data
+    clf = NumpyMLPClassifier(hidden_layer_sizes=(8,), tol=10.0, n_iter_no_change=1)
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=np.arange(10))
+    before = clf.coefs_[0].copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.partial_fit(X, y)
+    assert not np.array_equal(before, clf.coefs_[0])
+
+
 def test_validation_set_errors(data):
     X, y, X_val, y_val = data
     with pytest.raises(ValueError, match="both X_val and y_val"):
