@@ -1,0 +1,148 @@
+"""Per-batch cost of each part of skmlp's training step, optionally A/B.
+
+Run from the repository root::
+
+    python benchmarks/profile_epoch.py                    # both networks
+    python benchmarks/profile_epoch.py --hidden 25,15 --threads 2
+    python benchmarks/profile_epoch.py --base HEAD~3      # working tree vs a commit
+
+It drives the core (:mod:`skmlp._network`, :mod:`skmlp._optimizers`)
+exactly as the epoch loop does (gather, forward, loss, backward, Adam step)
+on MNIST-shaped batches of 200 and prints the median microseconds of each
+part over all batches.  With ``--base`` the same batches also go through the
+core of another commit (extracted with ``git archive``), alternating batch
+by batch, and the median *paired* difference of each part is printed: on a
+busy machine that is the only comparison worth reading.
+"""
+
+import argparse
+import importlib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import threadpoolctl
+
+REPO = Path(__file__).resolve().parents[1]
+PARTS = ("gather", "forward", "loss", "backward", "step", "total")
+
+
+def load_core(path, name):
+    """Import ``path/skmlp`` as the package ``name`` (its own module objects)."""
+    sys.path.insert(0, str(path))
+    try:
+        network = importlib.import_module(f"{name}._network")
+        optimizers = importlib.import_module(f"{name}._optimizers")
+    finally:
+        sys.path.pop(0)
+    return network, optimizers
+
+
+def core_of_commit(commit, workdir):
+    """Extract ``skmlp/`` of ``commit`` as package ``skmlp_base`` in workdir."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", commit, "skmlp"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", workdir], input=archive, check=True)
+    (Path(workdir) / "skmlp").rename(Path(workdir) / "skmlp_base")
+    return load_core(workdir, "skmlp_base")
+
+
+def data(n=8000, n_features=784, n_classes=10, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n, n_features).astype(np.float32)
+    Y = np.eye(n_classes, dtype=np.float32)[rng.randint(0, n_classes, n)]
+    return X, Y
+
+
+class Runner:
+    """One core (network + optimizer modules) training its own copy."""
+
+    def __init__(self, network, optimizers, units, batch):
+        self.N = network
+        rng = np.random.RandomState(0)
+        self.params = network.glorot_uniform(units, "relu", rng, np.float32)
+        self.grad = network.as_params(np.empty_like(self.params.flat), units)
+        self.opt = optimizers.Adam(self.params.flat)
+        self.out = [np.empty((batch, u), np.float32) for u in units[1:]]
+        self.times = {part: [] for part in PARTS}
+
+    def batch(self, X, Y, rows):
+        N, t = self.N, [time.perf_counter()]
+        X_batch = X[rows]
+        Y_batch = Y[rows]
+        t.append(time.perf_counter())
+        result = N.forward(X_batch, self.params, "relu", "softmax", out=self.out)
+        acts, inputs = result[0], result[1]
+        t.append(time.perf_counter())
+        N.loss(Y_batch, acts[-1], "softmax", self.params, 1e-4)
+        t.append(time.perf_counter())
+        N.backward(
+            acts, inputs, Y_batch, self.params, "relu", "softmax", 1e-4, self.grad
+        )
+        t.append(time.perf_counter())
+        self.opt.step(self.params.flat, self.grad.flat)
+        t.append(time.perf_counter())
+        for part, start, stop in zip(PARTS, t, t[1:]):
+            self.times[part].append(stop - start)
+        self.times["total"].append(t[-1] - t[0])
+
+
+def profile(hidden, threads, epochs, base):
+    X, Y = data()
+    units = [X.shape[1], *hidden, Y.shape[1]]
+    runners = {"tree": Runner(*load_core(REPO, "skmlp"), units, 200)}
+    if base is not None:
+        runners["base"] = Runner(*base, units, 200)
+    rng = np.random.RandomState(1)
+    with threadpoolctl.threadpool_limits(threads):
+        for _ in range(epochs):
+            order = rng.permutation(X.shape[0])
+            for i, start in enumerate(range(0, X.shape[0], 200)):
+                rows = order[start : start + 200]
+                names = list(runners) if i % 2 else list(runners)[::-1]
+                for name in names:
+                    runners[name].batch(X, Y, rows)
+    print(
+        f"\n{'-'.join(map(str, units))}, {threads} BLAS thread(s), median us per batch"
+    )
+    tree = runners["tree"].times
+    if base is None:
+        for part in PARTS:
+            print(f"  {part:9s} {np.median(tree[part]) * 1e6:9.1f}")
+        return
+    other = runners["base"].times
+    print(f"  {'part':9s} {'base':>9s} {'tree':>9s} {'paired diff':>12s}")
+    for part in PARTS:
+        a, b = np.array(other[part]), np.array(tree[part])
+        print(
+            f"  {part:9s} {np.median(a) * 1e6:9.1f} {np.median(b) * 1e6:9.1f} "
+            f"{np.median(b - a) * 1e6:+12.1f}"
+        )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hidden", nargs="+", default=["256,128", "25,15"])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--base", help="a commit whose core to compare against")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as workdir:
+        base = None if args.base is None else core_of_commit(args.base, workdir)
+        for hidden in args.hidden:
+            profile(
+                tuple(int(h) for h in hidden.split(",")),
+                args.threads,
+                args.epochs,
+                base,
+            )
+
+
+if __name__ == "__main__":
+    main()
