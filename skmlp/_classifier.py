@@ -331,7 +331,9 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     Notes
     -----
     Differences from scikit-learn: computations run in ``dtype`` (float32 by
-    default) whatever the input dtype; 'lbfgs' also records ``loss_curve_``;
+    default) whatever the input dtype, except that at predict time rows
+    whose float32 output overflows are recomputed in float64; 'lbfgs' also
+    records ``loss_curve_``;
     a non-finite loss stops training with a ``ConvergenceWarning`` and keeps
     the last finite weights instead of raising; a fit or partial_fit that
     raises leaves an already fitted model unchanged.
@@ -733,6 +735,38 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         return P
 
+    def _predicted_output(self, X):
+        """Validated network output; a clear error where it overflowed."""
+        X = self._validate_X_predict(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = self._output(X)
+        bad = ~np.isfinite(P).all(axis=1)
+        if bad.any() and P.dtype != np.float64:
+            # Rows that overflow float32 are recomputed in float64, where
+            # they almost always fit: probabilities, not an error.
+            wide = Params(
+                None,
+                [W.astype(np.float64) for W in self.coefs_],
+                [b.astype(np.float64) for b in self.intercepts_],
+                None,
+            )
+            with np.errstate(over="ignore", invalid="ignore"):
+                P[bad] = predict_output(
+                    X[np.flatnonzero(bad)].astype(np.float64),
+                    wide,
+                    self.activation,
+                    self.out_activation_,
+                )
+            bad = ~np.isfinite(P).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"The network's output is not finite for {bad.sum()} of "
+                f"{len(bad)} rows (first: row {np.flatnonzero(bad)[0]}): their "
+                "values are too large even for float64. Scale the inputs "
+                "(e.g. StandardScaler)."
+            )
+        return P
+
     def _labels(self, P):
         """Class labels (or indicator matrix) from network outputs."""
         if self.n_outputs_ == 1:
@@ -741,13 +775,15 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        return validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=self.coefs_[0].dtype,
-            reset=False,
-        )
+        # See _validation.training_data: keeps sklearn's sum-overflow quiet.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=self.coefs_[0].dtype,
+                reset=False,
+            )
 
     def predict(self, X):
         """Predict class labels (or the label indicator matrix).
@@ -762,8 +798,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        X = self._validate_X_predict(X)
-        return self._labels(self._output(X))
+        return self._labels(self._predicted_output(X))
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -778,8 +813,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         y_prob : ndarray of shape (n_samples, n_classes)
             Probability of each class, columns ordered as ``classes_``.
         """
-        X = self._validate_X_predict(X)
-        P = self._output(X)
+        P = self._predicted_output(X)
         if self.n_outputs_ == 1:
             return np.hstack([1 - P, P])
         return P

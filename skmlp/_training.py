@@ -296,6 +296,51 @@ def _plateau_message(est):
     )
 
 
+class _Checkpoint:
+    """Weights and optimizer state at the start of the current epoch.
+
+    An epoch that ends non-finite, or is interrupted, is undone as a whole:
+    weights, optimizer moments and schedule clock all go back here.
+    """
+
+    def __init__(self, params, optimizer, clock):
+        self.flat = params.flat.copy()
+        self.state = None
+        self.clock = dict(clock)
+
+    def save(self, params, optimizer, clock):
+        self.flat[...] = params.flat
+        self.state = {
+            k: v.copy() if isinstance(v, np.ndarray) else v
+            for k, v in optimizer.state().items()
+        }
+        self.clock = dict(clock)
+
+    def restore(self, params, optimizer, clock):
+        params.flat[...] = self.flat
+        if self.state is not None:
+            optimizer.load_state(self.state)
+        clock.update(self.clock)
+
+
+def _non_finite(est, params, optimizer, X_batch):
+    """What became non-finite during an epoch, or None.
+
+    Beyond the weights and the optimizer state (Adam's ``v`` can overflow to
+    inf and silently freeze the weights), the new weights must give a finite
+    output on the epoch's last batch: finite but huge weights would
+    otherwise be kept and predict NaN.
+    """
+    if not np.isfinite(params.flat).all():
+        return "the weights became non-finite"
+    for value in optimizer.state().values():
+        if isinstance(value, np.ndarray) and not np.isfinite(value).all():
+            return "the optimizer state became non-finite"
+    if not np.isfinite(est._output(X_batch, params)).all():
+        return "the network's output became non-finite"
+    return None
+
+
 def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
     """Run sgd/adam epochs on ``params`` and record the fitted counters.
 
@@ -348,115 +393,137 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
         for units in est._layer_units[1:]
     ]
     sample_idx = np.arange(n_samples, dtype=int)
-    last_finite = params.flat.copy()
+    checkpoint = _Checkpoint(params, optimizer, clock)
     n_coef = params.n_coef
     dropout = est._dropout_rates()
 
-    try:
-        est.n_iter_ = 0
-        for _ in range(est.max_iter):
-            tasks.begin(params)
-            rate = _epoch_rate(est, clock)
-            optimizer.learning_rate = rate
-            est.learning_rate_curve_.append(rate)
-            if est.shuffle:
-                # Same draw as scikit-learn: the previous order, permuted.
-                sample_idx = shuffle(sample_idx, random_state=random_state)
-            accumulated_loss = 0.0
-            for batch in gen_batches(n_samples, batch_size):
-                rows = sample_idx[batch] if est.shuffle else batch
-                X_batch = take(rows)
-                Y_batch = Y[rows]
-                sw_batch = None if sample_weight is None else sample_weight[rows]
-                m = X_batch.shape[0]
-                acts, inputs, masks = forward(
-                    X_batch,
-                    params,
-                    est.activation,
-                    est.out_activation_,
-                    out=[o[:m] for o in out],
-                    dropout=dropout,
-                    random_state=random_state,
-                )
-                batch_loss = loss(
-                    Y_batch, acts[-1], est.out_activation_, params, est.alpha, sw_batch
-                )
-                backward(
-                    acts,
-                    inputs,
-                    Y_batch,
-                    params,
-                    est.activation,
-                    est.out_activation_,
-                    est.alpha,
-                    grad,
-                    sw_batch,
-                    masks,
-                )
-                if est.max_grad_norm is not None:
-                    # The gradient is one vector, so its global norm is one call.
-                    norm = np.linalg.norm(grad.flat)
-                    if norm > est.max_grad_norm:
-                        np.multiply(grad.flat, est.max_grad_norm / norm, out=grad.flat)
-                optimizer.step(params.flat, grad.flat)
-                if est.weight_decay:
-                    # Decoupled (AdamW-style) decay of the weights, not biases.
-                    params.flat[:n_coef] *= 1 - rate * est.weight_decay
-                accumulated_loss += batch_loss * m
+    # Overflow is detected below (non-finite loss, weights, optimizer state
+    # or output) and answered with a ConvergenceWarning and the last good
+    # weights, so NumPy's own RuntimeWarnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            est.n_iter_ = 0
+            for _ in range(est.max_iter):
+                checkpoint.save(params, optimizer, clock)
+                tasks.begin(params)
+                rate = _epoch_rate(est, clock)
+                optimizer.learning_rate = rate
+                if est.shuffle:
+                    # Same draw as scikit-learn: the previous order, permuted.
+                    sample_idx = shuffle(sample_idx, random_state=random_state)
+                accumulated_loss = 0.0
+                problem = None
+                for batch in gen_batches(n_samples, batch_size):
+                    rows = sample_idx[batch] if est.shuffle else batch
+                    X_batch = take(rows)
+                    Y_batch = Y[rows]
+                    sw_batch = None if sample_weight is None else sample_weight[rows]
+                    m = X_batch.shape[0]
+                    acts, inputs, masks = forward(
+                        X_batch,
+                        params,
+                        est.activation,
+                        est.out_activation_,
+                        out=[o[:m] for o in out],
+                        dropout=dropout,
+                        random_state=random_state,
+                    )
+                    batch_loss = loss(
+                        Y_batch,
+                        acts[-1],
+                        est.out_activation_,
+                        params,
+                        est.alpha,
+                        sw_batch,
+                    )
+                    if not np.isfinite(batch_loss):
+                        problem = "the loss became non-finite (%r)" % batch_loss
+                        break
+                    backward(
+                        acts,
+                        inputs,
+                        Y_batch,
+                        params,
+                        est.activation,
+                        est.out_activation_,
+                        est.alpha,
+                        grad,
+                        sw_batch,
+                        masks,
+                    )
+                    if est.max_grad_norm is not None:
+                        # The gradient is one vector: its global norm is one call.
+                        norm = np.linalg.norm(grad.flat)
+                        if norm > est.max_grad_norm:
+                            np.multiply(
+                                grad.flat, est.max_grad_norm / norm, out=grad.flat
+                            )
+                    optimizer.step(params.flat, grad.flat)
+                    if est.weight_decay:
+                        # Decoupled (AdamW-style) decay of the weights, not biases.
+                        params.flat[:n_coef] *= 1 - rate * est.weight_decay
+                    accumulated_loss += batch_loss * m
 
-            epoch_loss = accumulated_loss / n_samples
-            if not (np.isfinite(epoch_loss) and np.isfinite(params.flat).all()):
-                # Keep the last finite weights instead of a NaN model.
-                params.flat[...] = last_finite
-                est.learning_rate_curve_.pop()
-                warnings.warn(
-                    "Training stopped at epoch %d: the loss became non-finite "
-                    "(%r). The weights of the last finite epoch are kept. Scale "
-                    "the inputs (e.g. StandardScaler) or lower learning_rate_init."
-                    % (est.n_iter_ + 1, epoch_loss),
-                    ConvergenceWarning,
-                )
-                break
-            last_finite[...] = params.flat
-
-            est.n_iter_ += 1
-            clock["epoch"] += 1
-            est.loss_ = epoch_loss
-            est.t_ += n_samples
-            est.loss_curve_.append(est.loss_)
-            if est.verbose:
-                print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
-            _monitor(est, params, val, restore)
-
-            # The epoch is complete: close its callback task before deciding
-            # whether training goes on.
-            stop_requested = tasks.end(params)
-            if est._no_improvement_count > est.n_iter_no_change:
-                if _plateau(est, clock, _plateau_message(est)):
-                    # Only validation-based early stopping ends a run of
-                    # partial_fit calls; a training-loss plateau does not
-                    # (scikit-learn's partial_fit carries on).
-                    if incremental and est.early_stopping:
-                        est._stopped_early = True
+                problem = problem or _non_finite(est, params, optimizer, X_batch)
+                if problem:
+                    checkpoint.restore(params, optimizer, clock)
+                    tasks.abandon()
+                    warnings.warn(
+                        "Training stopped in epoch %d: %s. The weights of the "
+                        "last finite epoch are kept. Scale the inputs (e.g. "
+                        "StandardScaler) or lower learning_rate_init."
+                        % (est.n_iter_ + 1, problem),
+                        ConvergenceWarning,
+                    )
                     break
-                est._no_improvement_count = 0
-            if stop_requested:
+
+                est.n_iter_ += 1
+                clock["epoch"] += 1
+                est.loss_ = accumulated_loss / n_samples
+                est.t_ += n_samples
+                est.loss_curve_.append(est.loss_)
+                est.learning_rate_curve_.append(rate)
                 if est.verbose:
-                    print("A callback asked to stop training.")
-                break
-            if incremental:
-                break
-            if est.n_iter_ == est.max_iter:
-                warnings.warn(
-                    "Stochastic Optimizer: Maximum iterations (%d) "
-                    "reached and the optimization hasn't converged yet." % est.max_iter,
-                    ConvergenceWarning,
-                )
-    except KeyboardInterrupt:
-        # The batch in flight may have been half-applied: go back to the
-        # last completed epoch.
-        params.flat[...] = last_finite
-        warnings.warn("Training interrupted by user.")
+                    print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
+                _monitor(est, params, val, restore)
+
+                # The epoch is complete: close its callback task before
+                # deciding whether training goes on.
+                stop_requested = tasks.end(params)
+                if est._no_improvement_count > est.n_iter_no_change:
+                    if _plateau(est, clock, _plateau_message(est)):
+                        # Only validation-based early stopping ends a run of
+                        # partial_fit calls; a training-loss plateau does not
+                        # (scikit-learn's partial_fit carries on).
+                        if incremental and est.early_stopping:
+                            est._stopped_early = True
+                        break
+                    est._no_improvement_count = 0
+                if stop_requested:
+                    if est.verbose:
+                        print("A callback asked to stop training.")
+                    break
+                if incremental:
+                    break
+                if est.n_iter_ == est.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) reached "
+                        "and the optimization hasn't converged yet." % est.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            # The batch in flight may have been half-applied: go back to the
+            # last completed epoch, optimizer state included.
+            checkpoint.restore(params, optimizer, clock)
+            tasks.abandon()
+            warnings.warn("Training interrupted by user.")
+
+        if not hasattr(est, "loss_"):
+            # Stopped in the very first epoch: report the kept weights' loss.
+            P = est._output(X, params)
+            est.loss_ = loss(
+                Y, P, est.out_activation_, params, est.alpha, sample_weight
+            )
 
     # Kept as plain arrays and numbers so that skops can load it safely.
     est._optimizer_state = {"solver": est.solver, **optimizer.state(), **clock}
@@ -533,14 +600,17 @@ def fit_lbfgs(est, params, train, tasks):
 
     tasks.begin(params, name="lbfgs-iter")
     try:
-        result = scipy.optimize.minimize(
-            objective,
-            params.flat.astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            options=_lbfgs_options(est),
-            callback=end_of_iteration,
-        )
+        # A non-finite result is rejected by the caller with a clear error;
+        # NumPy's overflow warnings on the way would only be noise.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = scipy.optimize.minimize(
+                objective,
+                params.flat.astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                options=_lbfgs_options(est),
+                callback=end_of_iteration,
+            )
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.")
         if completed["x"] is not None:

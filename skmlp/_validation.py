@@ -53,16 +53,20 @@ def training_data(est, X, y, incremental, reset):
     Y : ndarray of shape (n_samples, n_outputs)
         Binarized targets in the model's dtype.
     """
-    X, y = validate_data(
-        est,
-        X,
-        y,
-        accept_sparse=["csr", "csc"],
-        multi_output=True,
-        dtype=est._dtype,
-        order="C",
-        reset=reset,
-    )
+    # scikit-learn's finiteness check sums X first; values near the float
+    # limits overflow that sum and leak a RuntimeWarning (the check itself
+    # still runs and still rejects NaN and inf).
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, y = validate_data(
+            est,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=est._dtype,
+            order="C",
+            reset=reset,
+        )
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     check_classification_targets(y)
@@ -158,9 +162,10 @@ def validation_set(est, X_val, y_val):
         return None
     if X_val is None or y_val is None:
         raise ValueError("Pass both X_val and y_val, or neither.")
-    X_val = validate_data(
-        est, X_val, accept_sparse=["csr", "csc"], dtype=est._dtype, reset=False
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # see training_data
+        X_val = validate_data(
+            est, X_val, accept_sparse=["csr", "csc"], dtype=est._dtype, reset=False
+        )
     y_val = np.asarray(y_val)
     if y_val.ndim == 2 and y_val.shape[1] == 1:
         y_val = column_or_1d(y_val, warn=True)

@@ -13,8 +13,11 @@ What is proved here (issue 7):
 3. KeyboardInterrupt inside training leaves a usable model.
 4. Repeatability and thread safety of prediction.
 
-Tests that expose a bug in the estimator are kept and marked
-``xfail(strict=True, reason="BUG: ...")`` so that they flip when it is fixed.
+The bugs these tests found (leaked overflow warnings, optimizer state kept
+from rejected or interrupted epochs, Adam's second moment overflowing
+unnoticed, finite-but-huge weights kept after a non-finite stop, NaN
+probabilities on overflowing inputs, a missing ``loss_`` after a first-epoch
+stop) are fixed; the tests now guard against their return.
 
 The number of generated hypothesis cases is counted and printed when the
 module finishes ("hypothesis cases run ...").  Examples per property default
@@ -986,12 +989,6 @@ def overflowing_inputs(scale, n=100, f=6, seed=0):
 OVERFLOW_SCALES = (1e20, 1e30, 3e37, "pm3.4e38")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: overflow/invalid RuntimeWarnings from the training arithmetic "
-    "escape fit (no np.errstate around the solvers): sgd 'overflow in matmul', "
-    "adam 'overflow in multiply' (grad**2), lbfgs 'invalid value in subtract'",
-)
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_overflowing_training_leaks_no_runtime_warning(solver):
     """Inputs that overflow float32 arithmetic: with RuntimeWarning as an
@@ -1064,12 +1061,6 @@ def test_extreme_learning_rate_stops_with_warning_and_finite_weights(solver):
         assert set(est.predict(X)) <= set(est.classes_)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after a non-finite epoch the optimizer state (Adam m/v/t, SGD "
-    "velocity) of the failed batches is saved, often as inf/NaN; Adam grad**2 "
-    "overflow to inf is not detected at all and silently freezes the weights",
-)
 @pytest.mark.parametrize(
     "solver,scale", [("sgd", "pm3.4e38"), ("adam", "pm3.4e38"), ("adam", 1e30)]
 )
@@ -1098,11 +1089,6 @@ def test_partial_fit_after_nonfinite_chunk_is_as_if_never_seen(solver, scale):
     assert same_weights(ref, est)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the non-finite warning prints the finite epoch loss and "
-    "says the loss became non-finite when it was the weights that did",
-)
 def test_nonfinite_warning_message_is_truthful():
     """learning_rate_init=1e39 overflows float32 in the first step: the
     weights become inf while the epoch's loss is finite."""
@@ -1119,11 +1105,6 @@ def test_nonfinite_warning_message_is_truthful():
             assert not np.isfinite(float(quoted.group(1))), message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: predict_proba returns NaN rows (and predict a silent "
-    "label) when a finite float32 input overflows the forward pass",
-)
 @pytest.mark.parametrize("value", [3.4e38])
 def test_predict_on_near_float32_max_inputs_is_finite_or_raises(value):
     rng = np.random.RandomState(0)
@@ -1143,11 +1124,6 @@ def test_predict_on_near_float32_max_inputs_is_finite_or_raises(value):
     np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a float32 model fitted on 1e38-scale inputs keeps ~1e35 "
-    "weights: predict_proba returns NaN even on inputs of 10",
-)
 def test_model_fitted_near_float32_max_predicts_finite_probabilities():
     """(Found by test_fit_near_float32_limits_gives_finite_weights_or_error.)"""
     X = np.full((3, 1), 1e38)
@@ -1158,12 +1134,6 @@ def test_model_fitted_near_float32_max_predicts_finite_probabilities():
     assert np.isfinite(P).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after a non-finite stop the kept 'last finite' weights can be "
-    "huge (~1e19): predict_proba on the training data itself overflows float32 "
-    "and returns NaN rows",
-)
 def test_model_kept_after_nonfinite_stop_predicts_its_training_data():
     """Unscaled (|x| up to 1e6) data, sgd with batch_size=1: whatever the
     training did, the fitted model must give finite probabilities on the very
@@ -1293,12 +1263,6 @@ def test_keyboard_interrupt_lbfgs_keeps_last_iterate():
     np.testing.assert_allclose(_training_loss(est, X, y), est.loss_, rtol=1e-4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: interrupting partial_fit rolls the weights back but keeps "
-    "the optimizer state (Adam m/v/t, SGD velocity) of the aborted batches, "
-    "so resuming does not continue from the last completed epoch",
-)
 @pytest.mark.parametrize("solver", STOCHASTIC)
 def test_interrupted_partial_fit_resumes_like_uninterrupted(solver):
     rng = np.random.RandomState(0)
@@ -1322,34 +1286,10 @@ def test_interrupted_partial_fit_resumes_like_uninterrupted(solver):
 
 
 FIRST_EPOCH_STOPS = [
-    pytest.param(
-        "sgd",
-        "interrupt",
-        marks=pytest.mark.xfail(
-            strict=True, reason="BUG: loss_ missing after a first-epoch stop"
-        ),
-    ),
-    pytest.param(
-        "adam",
-        "interrupt",
-        marks=pytest.mark.xfail(
-            strict=True, reason="BUG: loss_ missing after a first-epoch stop"
-        ),
-    ),
-    pytest.param(
-        "sgd",
-        "non-finite",
-        marks=pytest.mark.xfail(
-            strict=True, reason="BUG: loss_ missing after a first-epoch stop"
-        ),
-    ),
-    pytest.param(
-        "adam",
-        "non-finite",
-        marks=pytest.mark.xfail(
-            strict=True, reason="BUG: loss_ missing after a first-epoch stop"
-        ),
-    ),
+    ("sgd", "interrupt"),
+    ("adam", "interrupt"),
+    ("sgd", "non-finite"),
+    ("adam", "non-finite"),
     ("lbfgs", "interrupt"),
 ]
 
