@@ -572,6 +572,10 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight, True, X_val, y_val)
 
+    def __sklearn_is_fitted__(self):
+        # check_is_fitted would otherwise scan every attribute on each call.
+        return hasattr(self, "coefs_")
+
     @property
     def _dtype(self):
         # Derived, not stored: the fitted state stays plain for skops.
