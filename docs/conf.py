@@ -101,8 +101,11 @@ _examples_dir = os.environ.get("SKMLP_DOCS_EXAMPLES_DIR", "../examples")
 # busy with other work, BLAS threads that spin waiting for a core made the
 # grid-search example 5x slower (28 s instead of 5 s on 2 cores).  So the
 # gallery runs with one BLAS thread unless SKMLP_DOCS_BLAS_THREADS says
-# otherwise.
+# otherwise.  threadpoolctl only limits the libraries already loaded, and
+# NumPy and SciPy each bring their own OpenBLAS: import both first.
 try:
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=int(os.environ.get("SKMLP_DOCS_BLAS_THREADS", "1")))
