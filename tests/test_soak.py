@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 import pytest
+from robustness_support import state_diff
 
 from skmlp import NumpyMLPClassifier
 
@@ -101,35 +102,6 @@ def test_partial_fit_memory_is_flat_over_300_calls():
     assert peak_300 < peak_50 + 1_000_000, (peak_50, peak_300)
     # ... and stays of the order of the chunk (a float32 copy is 1.5 MB).
     assert peak_300 < 40 * CHUNK_ROWS * N_FEATURES, peak_300
-
-
-def state_diff(a, b, path="__dict__"):
-    """Where two attribute structures differ (arrays: dtype, shape, values)."""
-    if isinstance(a, type) or isinstance(b, type):
-        return [] if a is b else [path]
-    if type(a) is not type(b):
-        return ["%s: %s != %s" % (path, type(a).__name__, type(b).__name__)]
-    if isinstance(a, np.ndarray):
-        same = a.dtype == b.dtype and a.shape == b.shape
-        same = same and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
-        return [] if same else [path]
-    if isinstance(a, dict):
-        if a.keys() != b.keys():
-            return ["%s: keys %s != %s" % (path, sorted(a), sorted(b))]
-        return [d for k in a for d in state_diff(a[k], b[k], "%s[%r]" % (path, k))]
-    if isinstance(a, (list, tuple)):
-        if len(a) != len(b):
-            return ["%s: length %d != %d" % (path, len(a), len(b))]
-        return [
-            d
-            for i, (x, y) in enumerate(zip(a, b))
-            for d in state_diff(x, y, "%s[%d]" % (path, i))
-        ]
-    if isinstance(a, (float, np.floating)):
-        return [] if (a == b or (np.isnan(a) and np.isnan(b))) else [path]
-    if hasattr(a, "__dict__"):
-        return state_diff(vars(a), vars(b), path + ".__dict__")
-    return [] if a == b else ["%s: %r != %r" % (path, a, b)]
 
 
 def _skops_io():
