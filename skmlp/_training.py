@@ -22,6 +22,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches, shuffle
 
+from ._fpenv import flush_subnormals
 from ._losses import LOSSES
 from ._network import as_params, backward, forward, loss, loss_and_gradient
 from ._optimizers import SGD, Adam
@@ -399,6 +400,10 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
     checkpoint = _Checkpoint(params, optimizer, clock)
     n_coef = params.n_coef
     dropout = est._dropout_rates()
+    # float32 weights that the L2 penalty decays go subnormal after a few
+    # dozen epochs and slow every operation on them several-fold (see
+    # skmlp._fpenv). float64 is left exact: it is the scikit-learn oracle.
+    flush = params.flat.dtype == np.float32
 
     # Overflow is detected below (non-finite loss, weights, optimizer state
     # or output) and answered with a ConvergenceWarning and the last good
@@ -416,56 +421,61 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
                     sample_idx = shuffle(sample_idx, random_state=random_state)
                 accumulated_loss = 0.0
                 problem = None
-                for batch in gen_batches(n_samples, batch_size):
-                    rows = sample_idx[batch] if est.shuffle else batch
-                    X_batch = take(rows)
-                    Y_batch = Y[rows]
-                    sw_batch = None if sample_weight is None else sample_weight[rows]
-                    m = X_batch.shape[0]
-                    acts, inputs, masks = forward(
-                        X_batch,
-                        params,
-                        est.activation,
-                        est.out_activation_,
-                        out=[o[:m] for o in out],
-                        dropout=dropout,
-                        random_state=random_state,
-                    )
-                    batch_loss = loss(
-                        Y_batch,
-                        acts[-1],
-                        est.out_activation_,
-                        params,
-                        est.alpha,
-                        sw_batch,
-                    )
-                    if not np.isfinite(batch_loss):
-                        problem = "the loss became non-finite (%r)" % batch_loss
-                        break
-                    backward(
-                        acts,
-                        inputs,
-                        Y_batch,
-                        params,
-                        est.activation,
-                        est.out_activation_,
-                        est.alpha,
-                        grad,
-                        sw_batch,
-                        masks,
-                    )
-                    if est.max_grad_norm is not None:
-                        # The gradient is one vector: its global norm is one call.
-                        norm = np.linalg.norm(grad.flat)
-                        if norm > est.max_grad_norm:
-                            np.multiply(
-                                grad.flat, est.max_grad_norm / norm, out=grad.flat
-                            )
-                    optimizer.step(params.flat, grad.flat)
-                    if est.weight_decay:
-                        # Decoupled (AdamW-style) decay of the weights, not biases.
-                        params.flat[:n_coef] *= 1 - rate * est.weight_decay
-                    accumulated_loss += batch_loss * m
+                # Only around the NumPy updates: callbacks and the
+                # validation pass run in the caller's floating-point mode.
+                with flush_subnormals(flush):
+                    for batch in gen_batches(n_samples, batch_size):
+                        rows = sample_idx[batch] if est.shuffle else batch
+                        X_batch = take(rows)
+                        Y_batch = Y[rows]
+                        sw_batch = (
+                            None if sample_weight is None else sample_weight[rows]
+                        )
+                        m = X_batch.shape[0]
+                        acts, inputs, masks = forward(
+                            X_batch,
+                            params,
+                            est.activation,
+                            est.out_activation_,
+                            out=[o[:m] for o in out],
+                            dropout=dropout,
+                            random_state=random_state,
+                        )
+                        batch_loss = loss(
+                            Y_batch,
+                            acts[-1],
+                            est.out_activation_,
+                            params,
+                            est.alpha,
+                            sw_batch,
+                        )
+                        if not np.isfinite(batch_loss):
+                            problem = "the loss became non-finite (%r)" % batch_loss
+                            break
+                        backward(
+                            acts,
+                            inputs,
+                            Y_batch,
+                            params,
+                            est.activation,
+                            est.out_activation_,
+                            est.alpha,
+                            grad,
+                            sw_batch,
+                            masks,
+                        )
+                        if est.max_grad_norm is not None:
+                            # The gradient is one vector: its global norm is one call.
+                            norm = np.linalg.norm(grad.flat)
+                            if norm > est.max_grad_norm:
+                                np.multiply(
+                                    grad.flat, est.max_grad_norm / norm, out=grad.flat
+                                )
+                        optimizer.step(params.flat, grad.flat)
+                        if est.weight_decay:
+                            # Decoupled (AdamW-style) decay of the weights, not biases.
+                            params.flat[:n_coef] *= 1 - rate * est.weight_decay
+                        accumulated_loss += batch_loss * m
 
                 problem = problem or _non_finite(est, params, optimizer, X_batch)
                 if problem:
@@ -572,18 +582,21 @@ def fit_lbfgs(est, params, train, tasks):
     work = params.flat.copy()  # the point scipy asks about, in our dtype
     layer_units = est._layer_units
 
+    flush = dtype == np.float32  # as in fit_stochastic; not scipy's float64
+
     def objective(x):
         work[...] = x
-        value, grad = loss_and_gradient(
-            work,
-            X,
-            Y,
-            layer_units,
-            est.activation,
-            est.out_activation_,
-            est.alpha,
-            sample_weight,
-        )
+        with flush_subnormals(flush):
+            value, grad = loss_and_gradient(
+                work,
+                X,
+                Y,
+                layer_units,
+                est.activation,
+                est.out_activation_,
+                est.alpha,
+                sample_weight,
+            )
         return value, grad.astype(np.float64)
 
     curve = []
