@@ -30,6 +30,8 @@ from ._schedules import scheduled_rate
 
 __all__ = ["TrainingSet", "ValidationSet", "fit_stochastic", "fit_lbfgs"]
 
+_OUTPUT_CHUNK = 1024  # rows gathered at a time to score a part of X (3 MB of MNIST)
+
 
 def _make_optimizer(est, flat):
     if est.solver == "sgd":
@@ -58,11 +60,16 @@ class TrainingSet(NamedTuple):
         Binarized (possibly smoothed) targets.
     sample_weight : ndarray of shape (n_samples,) or None
         Sample weights, class weights folded in.
+    rows : ndarray of shape (n_rows,) or None, default=None
+        The rows of ``X`` (and of ``Y`` and ``sample_weight``) to train on;
+        None for all.  The early-stopping split hands out indices instead
+        of copies, so that a fit holds one working copy of X.
     """
 
     X: object
     Y: np.ndarray
     sample_weight: object
+    rows: object = None
 
 
 class ValidationSet(NamedTuple):
@@ -76,12 +83,16 @@ class ValidationSet(NamedTuple):
     Y : ndarray of shape (n_samples, n_outputs)
         Binarized targets, for the validation loss.
     sample_weight : ndarray of shape (n_samples,) or None
+    rows : ndarray of shape (n_samples,) or None, default=None
+        The rows of ``X`` that form the validation set (``y``, ``Y`` and
+        ``sample_weight`` are already those rows' only); None for all.
     """
 
     X: object
     y: np.ndarray
     Y: np.ndarray
     sample_weight: object
+    rows: object = None
 
 
 def _validation_split(est, train, random_state):
@@ -91,28 +102,30 @@ def _validation_split(est, train, random_state):
     column (binary targets); the draw comes from the same ``random_state``
     right after the weights are initialised.
     """
-    X, Y, sample_weight = train
+    X, Y, sample_weight, _ = train
     # Boolean labels, as scikit-learn passes them: same split, same messages.
     stratify = Y.astype(bool) if est.n_outputs_ == 1 else None
-    arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
-    parts = train_test_split(
-        *arrays,
+    # Splitting the row numbers draws exactly what splitting the arrays
+    # would (the draws depend only on the number of rows and the labels),
+    # and hands out indices instead of a second copy of X.
+    train_rows, val_rows = train_test_split(
+        np.arange(X.shape[0]),
         random_state=random_state,
         test_size=est.validation_fraction,
         stratify=stratify,
     )
-    X_train, X_val, Y_train, Y_val = parts[:4]
-    sw_train, sw_val = parts[4:] if sample_weight is not None else (None, None)
-    if X_val.shape[0] < 2:
+    if val_rows.shape[0] < 2:
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "
             "or the size of your dataset."
         )
+    Y_val = Y[val_rows]
+    sw_val = None if sample_weight is None else sample_weight[val_rows]
     # Targets may be smoothed: round back to the 0/1 indicator first.
     Y_val = (Y_val > 0.5).astype(Y.dtype) if est.label_smoothing else Y_val
     y_val = est._label_binarizer.inverse_transform(Y_val)
-    return TrainingSet(X_train, Y_train, sw_train), ValidationSet(
-        X_val, y_val, Y_val, sw_val
+    return TrainingSet(X, Y, sample_weight, train_rows), ValidationSet(
+        X, y_val, Y_val, sw_val, val_rows
     )
 
 
@@ -152,13 +165,28 @@ class _BatchTaker:
         return np.take(self.X, rows, axis=0, out=self.buffer[: len(rows)], mode="clip")
 
 
+def _output_on(est, X, rows, params):
+    """Network output on the rows ``rows`` of X (all of X when None).
+
+    The rows are gathered a prediction chunk at a time, so that scoring a
+    held-out part of X never copies all of it.
+    """
+    if rows is None:
+        return est._output(X, params)
+    parts = [
+        est._output(X[rows[start : start + _OUTPUT_CHUNK]], params)
+        for start in range(0, rows.shape[0], _OUTPUT_CHUNK)
+    ]
+    return np.concatenate(parts) if parts else est._output(X[:0], params)
+
+
 def _evaluate(est, params, val):
     """Accuracy and log loss of the current weights on the validation set.
 
     Accuracy is NaN when the network output is not finite, as in
     scikit-learn; the loss is the data term only (no L2 penalty).
     """
-    P = est._output(val.X, params)
+    P = _output_on(est, val.X, val.rows, params)
     if not np.isfinite(P).all():
         return np.nan, np.nan
     value = LOSSES[est.out_activation_](val.Y, P, val.sample_weight)
@@ -387,8 +415,11 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
         est.best_validation_score_, est.best_validation_loss_ = -np.inf, np.inf
     restore = est.early_stopping or est.restore_best_weights
 
-    X, Y, sample_weight = train
-    n_samples = X.shape[0]
+    X, Y, sample_weight, train_rows = train
+    # Positions of the training rows in X: all of them, or those the
+    # early-stopping split kept.
+    sample_idx = np.arange(X.shape[0], dtype=int) if train_rows is None else train_rows
+    n_samples = sample_idx.shape[0]
     batch_size = _batch_size(est, n_samples)
     take = _BatchTaker(X, batch_size)
     grad = as_params(np.empty_like(params.flat), est._layer_units)
@@ -396,7 +427,6 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
         np.empty((batch_size, units), dtype=params.flat.dtype)
         for units in est._layer_units[1:]
     ]
-    sample_idx = np.arange(n_samples, dtype=int)
     checkpoint = _Checkpoint(params, optimizer, clock)
     n_coef = params.n_coef
     dropout = est._dropout_rates()
@@ -425,7 +455,11 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
                 # validation pass run in the caller's floating-point mode.
                 with flush_subnormals(flush):
                     for batch in gen_batches(n_samples, batch_size):
-                        rows = sample_idx[batch] if est.shuffle else batch
+                        rows = (
+                            batch
+                            if train_rows is None and not est.shuffle
+                            else sample_idx[batch]
+                        )
                         X_batch = take(rows)
                         Y_batch = Y[rows]
                         sw_batch = (
@@ -533,7 +567,12 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
 
         if not hasattr(est, "loss_"):
             # Stopped in the very first epoch: report the kept weights' loss.
-            P = est._output(X, params)
+            P = _output_on(est, X, train_rows, params)
+            if train_rows is not None:
+                Y = Y[train_rows]
+                sample_weight = (
+                    None if sample_weight is None else sample_weight[train_rows]
+                )
             est.loss_ = loss(
                 Y, P, est.out_activation_, params, est.alpha, sample_weight
             )
@@ -577,7 +616,7 @@ def fit_lbfgs(est, params, train, tasks):
     params : Params
         The same object, holding the solution.
     """
-    X, Y, sample_weight = train
+    X, Y, sample_weight, _ = train  # no split: lbfgs ignores early_stopping
     dtype = params.flat.dtype
     work = params.flat.copy()  # the point scipy asks about, in our dtype
     layer_units = est._layer_units
