@@ -14,7 +14,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
 from ._callbacks import FitTasks
-from ._network import Params, as_params, glorot_uniform, n_params, predict_output
+from ._network import (
+    Params,
+    as_params,
+    glorot_uniform,
+    n_params,
+    predict_chunked,
+    widen_overflowing_rows,
+)
 from ._schedules import SCHEDULES
 from ._training import TrainingSet, fit_lbfgs, fit_stochastic
 from ._validation import (
@@ -727,45 +734,23 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         weights it is updating to score the validation set.
         """
         if params is None:
-            # predict_output reads only the per-layer views.
+            # predict_chunked reads only the per-layer views.
             params = Params(None, self.coefs_, self.intercepts_, None)
-        dtype = params.coefs[0].dtype
-        n = X.shape[0]
-        if n <= _PREDICT_CHUNK:  # one chunk: no output buffer, no copy
-            return predict_output(X, params, self.activation, self.out_activation_)
-        P = np.empty((n, params.intercepts[-1].shape[0]), dtype=dtype)
-        for start in range(0, n, _PREDICT_CHUNK):
-            stop = min(start + _PREDICT_CHUNK, n)
-            P[start:stop] = predict_output(
-                X[start:stop], params, self.activation, self.out_activation_
-            )
-        return P
+        return predict_chunked(
+            X, params, self.activation, self.out_activation_, _PREDICT_CHUNK
+        )
 
     def _predicted_output(self, X):
         """Validated network output; a clear error where it overflowed."""
         X = self._validate_X_predict(X)
         with np.errstate(over="ignore", invalid="ignore"):
             P = self._output(X)
-        if np.isfinite(P).all():  # the common case, in one reduction
-            return P
-        bad = ~np.isfinite(P).all(axis=1)
-        if P.dtype != np.float64:
-            # Rows that overflow float32 are recomputed in float64, where
-            # they almost always fit: probabilities, not an error.
-            wide = Params(
-                None,
-                [W.astype(np.float64) for W in self.coefs_],
-                [b.astype(np.float64) for b in self.intercepts_],
-                None,
+            if np.isfinite(P).all():  # the common case, in one reduction
+                return P
+            params = Params(None, self.coefs_, self.intercepts_, None)
+            bad = widen_overflowing_rows(
+                P, X, params, self.activation, self.out_activation_
             )
-            with np.errstate(over="ignore", invalid="ignore"):
-                P[bad] = predict_output(
-                    X[np.flatnonzero(bad)].astype(np.float64),
-                    wide,
-                    self.activation,
-                    self.out_activation_,
-                )
-            bad = ~np.isfinite(P).all(axis=1)
         if bad.any():
             raise ValueError(
                 f"The network's output is not finite for {bad.sum()} of "

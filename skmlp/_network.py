@@ -249,6 +249,82 @@ def predict_output(X, params, activation, out_activation):
     return A
 
 
+def predict_chunked(X, params, activation, out_activation, chunk=8192):
+    """:func:`predict_output` over ``chunk`` rows at a time.
+
+    The hidden activations of a chunk are the only temporaries, so memory
+    stays flat however many rows are predicted.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Input, in the parameters' dtype.
+    params : Params
+        The network's parameters (only the per-layer views are read).
+    activation : str
+        Hidden activation name.
+    out_activation : {"softmax", "logistic"}
+        Output activation.
+    chunk : int, default=8192
+        Rows per forward pass.
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_outputs)
+        Output probabilities.
+    """
+    n = X.shape[0]
+    if n <= chunk:  # one chunk: no output buffer, no copy
+        return predict_output(X, params, activation, out_activation)
+    P = np.empty((n, params.intercepts[-1].shape[0]), dtype=params.coefs[0].dtype)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        P[start:stop] = predict_output(
+            X[start:stop], params, activation, out_activation
+        )
+    return P
+
+
+def widen_overflowing_rows(P, X, params, activation, out_activation):
+    """Recompute in float64 the rows whose float32 output is not finite.
+
+    Inputs large enough to overflow a float32 forward pass almost always
+    fit in float64, so those rows get probabilities instead of NaN.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_outputs)
+        Output of :func:`predict_chunked`; its non-finite rows are
+        overwritten.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The input that produced ``P``.
+    params : Params
+        The parameters that produced ``P``.
+    activation : str
+        Hidden activation name.
+    out_activation : {"softmax", "logistic"}
+        Output activation.
+
+    Returns
+    -------
+    bad : ndarray of shape (n_samples,), dtype=bool
+        Rows that are still not finite (too large even for float64).
+    """
+    bad = ~np.isfinite(P).all(axis=1)
+    if bad.any() and P.dtype != np.float64:
+        wide = Params(
+            None,
+            [W.astype(np.float64) for W in params.coefs],
+            [b.astype(np.float64) for b in params.intercepts],
+            None,
+        )
+        P[bad] = predict_output(
+            X[np.flatnonzero(bad)].astype(np.float64), wide, activation, out_activation
+        )
+        bad = ~np.isfinite(P).all(axis=1)
+    return bad
+
+
 def backward(
     activations,
     inputs,

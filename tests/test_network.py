@@ -14,7 +14,9 @@ from skmlp._network import (
     loss,
     loss_and_gradient,
     n_params,
+    predict_chunked,
     predict_output,
+    widen_overflowing_rows,
 )
 
 TARGETS = ["binary", "multiclass", "multilabel"]
@@ -169,3 +171,29 @@ def test_output_error_equals_p_minus_y_for_soft_targets(out):
         P = 1 / (1 + np.exp(-Z))
         delta = binary_log_loss_gradient(P.copy(), Y, Z)
     np.testing.assert_allclose(delta, P - Y, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_rows", [1, 7, 20])
+def test_predict_chunked_equals_one_pass(n_rows):
+    rng = np.random.RandomState(0)
+    params = glorot_uniform([5, 4, 3], "relu", rng, np.float64)
+    X = rng.randn(n_rows, 5)
+    whole = predict_output(X, params, "relu", "softmax")
+    chunked = predict_chunked(X, params, "relu", "softmax", chunk=7)
+    np.testing.assert_array_equal(chunked, whole)
+
+
+def test_widen_overflowing_rows_recomputes_only_those_rows():
+    rng = np.random.RandomState(0)
+    params = glorot_uniform([3, 4, 2], "relu", rng, np.float32)
+    X = rng.randn(4, 3).astype(np.float32)
+    X[1] = 3e38  # overflows float32 in the first product, not float64
+    X[3] = np.inf  # not finite in float64 either: stays bad
+    with np.errstate(over="ignore", invalid="ignore"):
+        P = predict_chunked(X, params, "relu", "softmax")
+        before = P.copy()
+        bad = widen_overflowing_rows(P, X, params, "relu", "softmax")
+    assert not np.isfinite(before[1]).all()
+    np.testing.assert_allclose(P[1].sum(), 1, rtol=1e-6)  # now probabilities
+    np.testing.assert_array_equal(P[[0, 2]], before[[0, 2]])  # untouched
+    assert bad.tolist() == [False, False, False, True]
