@@ -169,7 +169,9 @@ def l2_penalty(coefs, alpha, sw_sum):
     Parameters
     ----------
     coefs : list of ndarray
-        Weight matrices; ``coefs[l]`` has shape (n_units[l], n_units[l+1]).
+        Weight matrices (``coefs[l]`` of shape (n_units[l], n_units[l+1])),
+        or any arrays holding all the weights, such as the flat vector's
+        weight part.
     alpha : float
         L2 strength.
     sw_sum : float
