@@ -47,6 +47,9 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 # Rows per forward pass at predict time: bounds the memory of predicting on
 # a large X to O(chunk * widest layer) whatever n_samples is.
 _PREDICT_CHUNK = 8192
+# Rows gathered at a time to score a part of X given by row indices (the
+# early-stopping validation rows): 3 MB of MNIST, a fraction of X's copy.
+_GATHER_CHUNK = 1024
 
 
 def _atomic(method):
@@ -729,17 +732,19 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return self
 
     # -------------------------------------------------------------- predict
-    def _output(self, X, params=None):
-        """Network output for validated X, computed in chunks of rows.
+    def _output(self, X, params=None, rows=None):
+        """Network output for validated X (or its ``rows``), in chunks of rows.
 
         ``params`` defaults to the fitted weights; training passes the
-        weights it is updating to score the validation set.
+        weights it is updating to score the validation set, a part of the
+        training X given by ``rows``.
         """
         if params is None:
             # predict_chunked reads only the per-layer views.
             params = Params(None, self.coefs_, self.intercepts_, None)
+        chunk = _PREDICT_CHUNK if rows is None else _GATHER_CHUNK
         return predict_chunked(
-            X, params, self.activation, self.out_activation_, _PREDICT_CHUNK
+            X, params, self.activation, self.out_activation_, chunk, rows
         )
 
     def _predicted_output(self, X):

@@ -249,7 +249,7 @@ def predict_output(X, params, activation, out_activation):
     return A
 
 
-def predict_chunked(X, params, activation, out_activation, chunk=8192):
+def predict_chunked(X, params, activation, out_activation, chunk=8192, rows=None):
     """:func:`predict_output` over ``chunk`` rows at a time.
 
     The hidden activations of a chunk are the only temporaries, so memory
@@ -267,20 +267,27 @@ def predict_chunked(X, params, activation, out_activation, chunk=8192):
         Output activation.
     chunk : int, default=8192
         Rows per forward pass.
+    rows : ndarray of shape (n_rows,), default=None
+        Predict only these rows of ``X``, gathered a chunk at a time (so a
+        held-out part of X is never copied whole); None for all rows.
 
     Returns
     -------
-    P : ndarray of shape (n_samples, n_outputs)
+    P : ndarray of shape (n_samples, n_outputs) or (n_rows, n_outputs)
         Output probabilities.
     """
-    n = X.shape[0]
-    if n <= chunk:  # one chunk: no output buffer, no copy
-        return predict_output(X, params, activation, out_activation)
+
+    def part(start, stop):
+        return X[start:stop] if rows is None else X[rows[start:stop]]
+
+    n = X.shape[0] if rows is None else rows.shape[0]
+    if n <= chunk:  # one chunk: no output buffer, no copy of it
+        return predict_output(part(0, n), params, activation, out_activation)
     P = np.empty((n, params.intercepts[-1].shape[0]), dtype=params.coefs[0].dtype)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         P[start:stop] = predict_output(
-            X[start:stop], params, activation, out_activation
+            part(start, stop), params, activation, out_activation
         )
     return P
 

@@ -30,8 +30,6 @@ from ._schedules import scheduled_rate
 
 __all__ = ["TrainingSet", "ValidationSet", "fit_stochastic", "fit_lbfgs"]
 
-_OUTPUT_CHUNK = 1024  # rows gathered at a time to score a part of X (3 MB of MNIST)
-
 
 def _make_optimizer(est, flat):
     if est.solver == "sgd":
@@ -165,28 +163,13 @@ class _BatchTaker:
         return np.take(self.X, rows, axis=0, out=self.buffer[: len(rows)], mode="clip")
 
 
-def _output_on(est, X, rows, params):
-    """Network output on the rows ``rows`` of X (all of X when None).
-
-    The rows are gathered a prediction chunk at a time, so that scoring a
-    held-out part of X never copies all of it.
-    """
-    if rows is None:
-        return est._output(X, params)
-    parts = [
-        est._output(X[rows[start : start + _OUTPUT_CHUNK]], params)
-        for start in range(0, rows.shape[0], _OUTPUT_CHUNK)
-    ]
-    return np.concatenate(parts) if parts else est._output(X[:0], params)
-
-
 def _evaluate(est, params, val):
     """Accuracy and log loss of the current weights on the validation set.
 
     Accuracy is NaN when the network output is not finite, as in
     scikit-learn; the loss is the data term only (no L2 penalty).
     """
-    P = _output_on(est, val.X, val.rows, params)
+    P = est._output(val.X, params, rows=val.rows)
     if not np.isfinite(P).all():
         return np.nan, np.nan
     value = LOSSES[est.out_activation_](val.Y, P, val.sample_weight)
@@ -568,7 +551,7 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
 
         if not hasattr(est, "loss_"):
             # Stopped in the very first epoch: report the kept weights' loss.
-            P = _output_on(est, X, train_rows, params)
+            P = est._output(X, params, rows=train_rows)
             if train_rows is not None:
                 Y = Y[train_rows]
                 sample_weight = (

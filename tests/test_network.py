@@ -181,6 +181,9 @@ def test_predict_chunked_equals_one_pass(n_rows):
     whole = predict_output(X, params, "relu", "softmax")
     chunked = predict_chunked(X, params, "relu", "softmax", chunk=7)
     np.testing.assert_array_equal(chunked, whole)
+    rows = np.arange(n_rows)[::-2]  # a part of X, out of order
+    gathered = predict_chunked(X, params, "relu", "softmax", chunk=3, rows=rows)
+    np.testing.assert_allclose(gathered, whole[rows], rtol=1e-12)
 
 
 def test_widen_overflowing_rows_recomputes_only_those_rows():
