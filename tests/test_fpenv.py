@@ -109,9 +109,9 @@ def test_float32_training_keeps_no_subnormals(monkeypatch):
     assert n_kept > 50
 
 
-@needs_flush
-def test_float64_training_is_not_flushed(monkeypatch):
-    # float64 stays bit-exact with scikit-learn: the flag is never set.
+@pytest.fixture
+def flush_calls(monkeypatch):
+    """The ``enabled`` argument of every flush_subnormals call in training."""
     calls = []
     real = training.flush_subnormals
 
@@ -120,6 +120,13 @@ def test_float64_training_is_not_flushed(monkeypatch):
         return real(enabled)
 
     monkeypatch.setattr(training, "flush_subnormals", spy)
+    return calls
+
+
+@needs_flush
+def test_float64_training_is_not_flushed(flush_calls):
+    # float64 stays bit-exact with scikit-learn: the flag is never set.
+    calls = flush_calls
     _decaying_fit(np.float64)
     assert calls and not any(calls)
     calls.clear()
@@ -128,15 +135,8 @@ def test_float64_training_is_not_flushed(monkeypatch):
 
 
 @needs_flush
-def test_lbfgs_objective_is_flushed_for_float32(monkeypatch):
-    calls = []
-    real = training.flush_subnormals
-
-    def spy(enabled=True):
-        calls.append(enabled)
-        return real(enabled)
-
-    monkeypatch.setattr(training, "flush_subnormals", spy)
+def test_lbfgs_objective_is_flushed_for_float32(flush_calls):
+    calls = flush_calls
     X = np.random.RandomState(0).rand(30, 4)
     y = (X[:, 0] > 0.5).astype(int)
     with warnings.catch_warnings():
