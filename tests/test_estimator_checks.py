@@ -5,10 +5,12 @@
 The float32 default passes every check but the two sample-weight
 equivalence checks: they compare ``predict_proba`` of a model fitted with
 integer weights and of one fitted on repeated rows at ``rtol=1e-7``.  Those
-two float32 fits differ only in the order of float32 summations, but 200
-Adam epochs amplify that rounding: measured on the check's own data, the
-probabilities differ by 6e-8 to 3e-4 depending on the seed (float64: 1e-16).
-A float32 model passes that check only by luck.  They are listed as strict
+two float32 fits round differently (their batches differ in size and order,
+and OpenBLAS rounds a row of a float32 product differently depending on
+both), and 200 Adam epochs amplify that rounding: measured on the check's
+own data, the probabilities differ by 7e-7 to 1.2e-3 depending on the seed
+(float64: 1e-15; ``benchmarks/float32_sample_weight.py``).  A float32 model
+passes that check only by luck.  They are listed as strict
 expected failures, so that the suite reports it if they start passing, and
 a test below bounds the gap.
 """
