@@ -5,24 +5,84 @@ need: checked arrays in the model's dtype, binarized targets, sample weights
 with class weights folded in, smoothed targets, a validation set.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._activations import ACTIVATIONS
+from ._schedules import SCHEDULES
 from ._training import ValidationSet
 
 __all__ = [
+    "PARAMETER_CONSTRAINTS",
     "hidden_layer_sizes",
     "training_data",
     "training_sample_weight",
     "smooth_targets",
     "validation_set",
 ]
+
+
+# What each parameter of NumpyMLPClassifier accepts, checked by
+# scikit-learn's validate_params before every fit and partial_fit.  The
+# parameters MLPClassifier has take its constraints (activation accepts
+# more names), so a value one accepts the other accepts too.
+PARAMETER_CONSTRAINTS = {
+    "hidden_layer_sizes": [
+        "array-like",
+        Interval(Integral, 1, None, closed="left"),
+    ],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [
+        StrOptions({"auto"}),
+        Interval(Integral, 1, None, closed="left"),
+    ],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "power_t": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "beta_1": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "epsilon": [Interval(Real, 0, None, closed="neither")],
+    "n_iter_no_change": [
+        Interval(Integral, 1, None, closed="left"),
+        Options(Real, {np.inf}),
+    ],
+    "max_fun": [Interval(Integral, 1, None, closed="left")],
+    "dtype": [
+        Options(type, {np.float32, np.float64}),
+        StrOptions({"float32", "float64"}),
+    ],
+    "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+    "class_weight": [dict, StrOptions({"balanced"}), None],
+    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+    "lr_schedule": [StrOptions(set(SCHEDULES)), None],
+    "lr_decay": [Interval(Real, 0, 1, closed="right")],
+    "lr_step_epochs": [Interval(Integral, 1, None, closed="left")],
+    "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+    "early_stopping_monitor": [StrOptions({"score", "loss"})],
+    "restore_best_weights": ["boolean"],
+    "optimizer_state": [StrOptions({"auto", "keep", "reset"})],
+}
 
 
 def hidden_layer_sizes(est):

@@ -84,6 +84,28 @@ def test_same_parameters_and_defaults_as_sklearn():
     assert ours["dtype"] is np.float32
 
 
+def test_same_parameter_constraints_as_sklearn():
+    # A value MLPClassifier accepts must not be refused here, nor the
+    # reverse; only 'activation' accepts more names.
+    from sklearn.neural_network import MLPClassifier
+
+    def described(constraints):
+        # Options print their set in hash order: compare the sets.
+        return [
+            (type(c).__name__, frozenset(c.options))
+            if hasattr(c, "options")
+            else str(c)
+            for c in constraints
+        ]
+
+    ours = NumpyMLPClassifier._parameter_constraints
+    for name, theirs in MLPClassifier._parameter_constraints.items():
+        if name == "activation":
+            assert theirs[0].options <= ours[name][0].options
+        else:
+            assert described(ours[name]) == described(theirs), name
+
+
 def test_learns_digits_in_a_pipeline(digits):
     X_train, X_test, y_train, y_test = digits
     pipe = make_pipeline(
