@@ -3,6 +3,7 @@
 import pickle
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -104,6 +105,20 @@ def test_same_parameter_constraints_as_sklearn():
             assert theirs[0].options <= ours[name][0].options
         else:
             assert described(ours[name]) == described(theirs), name
+
+
+def test_readme_usage_example_runs(capsys):
+    # The README's "Use it like MLPClassifier" block, as a newcomer copies it.
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    section = text.split("## Use it like MLPClassifier", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 12
+    namespace = {}
+    exec(compile(code, str(readme), "exec"), namespace)
+    search = namespace["search"]
+    assert search.best_score_ > 0.9
+    assert "numpymlpclassifier__hidden_layer_sizes" in capsys.readouterr().out
 
 
 def test_learns_digits_in_a_pipeline(digits):
