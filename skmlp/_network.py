@@ -277,12 +277,14 @@ def predict_chunked(X, params, activation, out_activation, chunk=8192, rows=None
         Output probabilities.
     """
 
+    n = X.shape[0] if rows is None else rows.shape[0]
+    if n <= chunk:  # one chunk: no output buffer, no copy of it
+        part = X if rows is None else X[rows]
+        return predict_output(part, params, activation, out_activation)
+
     def part(start, stop):
         return X[start:stop] if rows is None else X[rows[start:stop]]
 
-    n = X.shape[0] if rows is None else rows.shape[0]
-    if n <= chunk:  # one chunk: no output buffer, no copy of it
-        return predict_output(part(0, n), params, activation, out_activation)
     P = np.empty((n, params.intercepts[-1].shape[0]), dtype=params.coefs[0].dtype)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
