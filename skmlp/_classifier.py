@@ -699,6 +699,9 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """Validated network output; a clear error where it overflowed."""
         X = self._validate_X_predict(X)
         with np.errstate(over="ignore", invalid="ignore"):
+            # X is cast to the model's dtype a chunk at a time.  A float64
+            # value beyond float32's range becomes inf there; the float64
+            # retry below reads the uncast X and gets it right.
             P = self._output(X)
             if np.isfinite(P).all():  # the common case, in one reduction
                 return P
@@ -722,11 +725,13 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return self._label_binarizer.inverse_transform(P)
 
     def _validate_X_predict(self, X):
+        """Checked X in float32 or float64, not yet cast to the model's dtype."""
         check_is_fitted(self)
         # See _validation.training_data: keeps sklearn's sum-overflow quiet.
         dtype = self.coefs_[0].dtype
         with np.errstate(over="ignore", invalid="ignore"):
-            # Either float kind is accepted as it is and cast below: asking
+            # Either float kind is accepted as it is (predict_chunked casts
+            # a chunk at a time): asking
             # check_array for one dtype costs ~25 us per call, a fifth of
             # predicting one row.
             X = validate_data(
@@ -736,7 +741,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 dtype=[dtype, np.float64 if dtype == np.float32 else np.float32],
                 reset=False,
             )
-        return X if X.dtype == dtype else X.astype(dtype)
+        return X
 
     def predict(self, X):
         """Predict class labels (or the label indicator matrix).

@@ -258,7 +258,7 @@ def predict_chunked(X, params, activation, out_activation, chunk=8192, rows=None
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Input, in the parameters' dtype.
+        Input; cast to the parameters' dtype one chunk at a time.
     params : Params
         The network's parameters (only the per-layer views are read).
     activation : str
@@ -277,15 +277,20 @@ def predict_chunked(X, params, activation, out_activation, chunk=8192, rows=None
         Output probabilities.
     """
 
+    dtype = params.coefs[0].dtype
+
+    def cast(A):  # a chunk at a time: X of another dtype is never copied whole
+        return A if A.dtype == dtype else A.astype(dtype)
+
     n = X.shape[0] if rows is None else rows.shape[0]
     if n <= chunk:  # one chunk: no output buffer, no copy of it
         part = X if rows is None else X[rows]
-        return predict_output(part, params, activation, out_activation)
+        return predict_output(cast(part), params, activation, out_activation)
 
     def part(start, stop):
-        return X[start:stop] if rows is None else X[rows[start:stop]]
+        return cast(X[start:stop] if rows is None else X[rows[start:stop]])
 
-    P = np.empty((n, params.intercepts[-1].shape[0]), dtype=params.coefs[0].dtype)
+    P = np.empty((n, params.intercepts[-1].shape[0]), dtype=dtype)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         P[start:stop] = predict_output(
