@@ -23,7 +23,6 @@ from ._training import TrainingSet, fit_lbfgs, fit_stochastic
 from ._validation import (
     PARAMETER_CONSTRAINTS,
     hidden_layer_sizes,
-    smooth_targets,
     training_data,
     training_sample_weight,
     validation_set,
@@ -544,14 +543,19 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _dropout_rates(self):
         """One dropout rate per hidden layer, or None when there is none."""
         n_hidden = len(hidden_layer_sizes(self))
-        rates = np.asarray(self.dropout, dtype=float)
+        problem = ValueError(
+            f"dropout must be one rate or {n_hidden} rates (one per hidden "
+            f"layer), each a number in [0, 1); got {self.dropout!r}."
+        )
+        try:
+            rates = np.asarray(self.dropout, dtype=float)
+        except (TypeError, ValueError):
+            raise problem from None
         if rates.ndim == 0:
             rates = np.full(n_hidden, float(rates))
-        if rates.shape != (n_hidden,) or ((rates < 0) | (rates >= 1)).any():
-            raise ValueError(
-                f"dropout must be one rate or {n_hidden} rates (one per hidden "
-                f"layer), each in [0, 1); got {self.dropout!r}."
-            )
+        # Written so that NaN fails it too.
+        if rates.shape != (n_hidden,) or not ((rates >= 0) & (rates < 1)).all():
+            raise problem
         return [float(r) for r in rates] if rates.any() else None
 
     def _check_solver(self):
@@ -651,11 +655,9 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             if not incremental:
                 self._stopped_early = False
         self._layer_units = layer_units
-        train = TrainingSet(
-            X,
-            smooth_targets(Y, self.label_smoothing, self.out_activation_),
-            sample_weight,
-        )
+        # Hard targets: the training loops smooth them after the
+        # early-stopping split, which must see the true labels.
+        train = TrainingSet(X, Y, sample_weight)
 
         if stochastic:
             tasks = FitTasks(

@@ -20,6 +20,7 @@ __all__ = [
     "LOSSES",
     "LOSS_GRADIENTS",
     "l2_penalty",
+    "smooth_targets",
 ]
 
 
@@ -48,7 +49,10 @@ def _cross_entropy(Y, logP, sample_weight):
         # mean (np.mean alone costs more than the rest of the loss).
         return -float(np.vdot(Y, logP)) / Y.shape[0]
     per_sample = _row_sums(Y * logP)
-    return -float(np.dot(per_sample, sample_weight)) / float(sample_weight.sum())
+    # In float64: large float32 weights times a loss of ~16 (the clipped
+    # log) would overflow a float32 sum.
+    weighted = np.dot(per_sample, sample_weight.astype(np.float64))
+    return -float(weighted) / float(sample_weight.sum(dtype=np.float64))
 
 
 def log_loss(Y, P, sample_weight=None):
@@ -185,3 +189,30 @@ def l2_penalty(coefs, alpha, sw_sum):
         return 0.0
     squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
     return 0.5 * alpha * squares / sw_sum
+
+
+def smooth_targets(Y, label_smoothing, out_activation):
+    """Mix the 0/1 targets with the uniform distribution.
+
+    ``Y (1 - eps) + eps / K`` with ``K`` the number of classes for a softmax
+    output, and ``K = 2`` (each output is its own binary problem) for
+    logistic outputs.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_outputs)
+        Binarized targets.
+    label_smoothing : float
+        ``eps`` in [0, 1).
+    out_activation : {"softmax", "logistic"}
+        The output layer.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs)
+        Smoothed targets (``Y`` itself when ``eps`` is 0).
+    """
+    if not label_smoothing:
+        return Y
+    k = Y.shape[1] if out_activation == "softmax" else 2
+    return Y * (1 - label_smoothing) + label_smoothing / k

@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches, shuffle
 
 from ._fpenv import flush_subnormals
-from ._losses import LOSSES
+from ._losses import LOSSES, smooth_targets
 from ._network import as_params, backward, forward, loss, loss_and_gradient
 from ._optimizers import SGD, Adam
 from ._schedules import scheduled_rate
@@ -55,7 +55,7 @@ class TrainingSet(NamedTuple):
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
-        Binarized (possibly smoothed) targets.
+        Binarized targets (the training loops apply ``label_smoothing``).
     sample_weight : ndarray of shape (n_samples,) or None
         Sample weights, class weights folded in.
     rows : ndarray of shape (n_rows,) or None, default=None
@@ -119,8 +119,14 @@ def _validation_split(est, train, random_state):
         )
     Y_val = Y[val_rows]
     sw_val = None if sample_weight is None else sample_weight[val_rows]
-    # Targets may be smoothed: round back to the 0/1 indicator first.
-    Y_val = (Y_val > 0.5).astype(Y.dtype) if est.label_smoothing else Y_val
+    if sample_weight is not None:
+        for part, rows in (("validation", val_rows), ("training", train_rows)):
+            if not sample_weight[rows].sum(dtype=float):
+                raise ValueError(
+                    f"Every sample of the early-stopping {part} split has "
+                    "weight zero. Change random_state or validation_fraction, "
+                    "or pass X_val and y_val."
+                )
     y_val = est._label_binarizer.inverse_transform(Y_val)
     return TrainingSet(X, Y, sample_weight, train_rows), ValidationSet(
         X, y_val, Y_val, sw_val, val_rows
@@ -177,7 +183,7 @@ def _evaluate(est, params, val):
     return score, value
 
 
-def _monitor(est, params, val, restore):
+def _monitor(est, params, val):
     """Update the no-improvement count after an epoch; keep the best weights.
 
     Stopping follows the validation score (scikit-learn) or loss
@@ -214,7 +220,10 @@ def _monitor(est, params, val, restore):
         est.best_validation_score_ = max(est.best_validation_score_, score)
         est.best_validation_loss_ = min(est.best_validation_loss_, value)
     improved = val_improved if val is not None else train_improved
-    if improved and restore:
+    if improved:
+        # Kept whether or not this call restores: the best score above
+        # outlives the call (warm start, partial_fit), and the weights
+        # restored later must be the ones that scored it.
         est._best_flat = params.flat.copy()
 
 
@@ -392,10 +401,18 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
     optimizer, clock = _optimizer_for(est, params.flat, incremental)
     if val is None and est.early_stopping:
         train, val = _validation_split(est, train, random_state)
+    # After the split, which stratifies on (and scores against) true labels.
+    train = train._replace(
+        Y=smooth_targets(train.Y, est.label_smoothing, est.out_activation_)
+    )
     if val is not None and est.validation_scores_ is None:
         # A user validation set without early stopping: record it too.
         est.validation_scores_, est.validation_loss_curve_ = [], []
         est.best_validation_score_, est.best_validation_loss_ = -np.inf, np.inf
+    if not est.early_stopping and est.best_loss_ is None:
+        # Early stopping was on in an earlier call (it tracks no best
+        # training loss); the training loss is tracked from here on.
+        est.best_loss_ = np.inf
     restore = est.early_stopping or est.restore_best_weights
 
     X, Y, sample_weight, train_rows = train
@@ -449,6 +466,10 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
                         sw_batch = (
                             None if sample_weight is None else sample_weight[rows]
                         )
+                        if sw_batch is not None and not sw_batch.sum(dtype=float):
+                            # Only zero-weight rows: nothing to learn from
+                            # (and nothing to normalise by). No step.
+                            continue
                         m = X_batch.shape[0]
                         acts, inputs, masks = forward(
                             X_batch,
@@ -516,7 +537,7 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
                 est.learning_rate_curve_.append(rate)
                 if est.verbose:
                     print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
-                _monitor(est, params, val, restore)
+                _monitor(est, params, val)
 
                 # The epoch is complete: close its callback task before
                 # deciding whether training goes on.
@@ -601,6 +622,7 @@ def fit_lbfgs(est, params, train, tasks):
         The same object, holding the solution.
     """
     X, Y, sample_weight, _ = train  # no split: lbfgs ignores early_stopping
+    Y = smooth_targets(Y, est.label_smoothing, est.out_activation_)
     dtype = params.flat.dtype
     work = params.flat.copy()  # the point scipy asks about, in our dtype
     layer_units = est._layer_units

@@ -24,7 +24,6 @@ __all__ = [
     "hidden_layer_sizes",
     "training_data",
     "training_sample_weight",
-    "smooth_targets",
     "validation_set",
 ]
 
@@ -161,8 +160,33 @@ def training_sample_weight(est, X, y, sample_weight, incremental):
     """
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=est._dtype)
-    if est.class_weight is None:
-        return sample_weight
+        # _check_sample_weight lets a NaN or infinite scalar through.
+        if not np.isfinite(sample_weight).all():
+            raise ValueError("sample_weight contains NaN or infinity.")
+    if est.class_weight is not None:
+        sample_weight = _fold_class_weight(est, y, sample_weight, incremental)
+    if sample_weight is not None:
+        _check_weight_total(est, sample_weight)
+    return sample_weight
+
+
+def _check_weight_total(est, sample_weight):
+    """A total weight the training can divide by, in the model's dtype."""
+    total = sample_weight.sum(dtype=np.float64)
+    if total == 0:
+        raise ValueError(
+            "The sample weights (with class_weight applied) sum to zero: "
+            "there is nothing to train on."
+        )
+    if not np.isfinite(sample_weight.sum(dtype=est._dtype)):
+        raise ValueError(
+            f"The sample weights sum to {total:.3g}, beyond the range of "
+            f"{est._dtype.name}: rescale them or use dtype=np.float64."
+        )
+
+
+def _fold_class_weight(est, y, sample_weight, incremental):
+    """``class_weight`` checked and multiplied into the sample weights."""
     if est._label_binarizer.y_type_.startswith("multilabel"):
         raise ValueError("class_weight is not supported for multilabel targets.")
     if incremental and est.class_weight == "balanced":
@@ -179,35 +203,17 @@ def training_sample_weight(est, X, y, sample_weight, incremental):
                 f"class_weight has labels {sorted(unknown, key=str)} that are "
                 f"not among the classes {est.classes_.tolist()}."
             )
+        bad = {
+            label: w
+            for label, w in est.class_weight.items()
+            if not isinstance(w, Real) or not 0 <= w < np.inf
+        }
+        if bad:
+            raise ValueError(
+                f"class_weight values must be finite non-negative numbers; got {bad}."
+            )
     weights = compute_sample_weight(est.class_weight, y).astype(est._dtype)
     return weights if sample_weight is None else weights * sample_weight
-
-
-def smooth_targets(Y, label_smoothing, out_activation):
-    """Mix the 0/1 targets with the uniform distribution.
-
-    ``Y (1 - eps) + eps / K`` with ``K`` the number of classes for a softmax
-    output, and ``K = 2`` (each output is its own binary problem) for
-    logistic outputs.
-
-    Parameters
-    ----------
-    Y : ndarray of shape (n_samples, n_outputs)
-        Binarized targets.
-    label_smoothing : float
-        ``eps`` in [0, 1).
-    out_activation : {"softmax", "logistic"}
-        The output layer.
-
-    Returns
-    -------
-    Y : ndarray of shape (n_samples, n_outputs)
-        Smoothed targets (``Y`` itself when ``eps`` is 0).
-    """
-    if not label_smoothing:
-        return Y
-    k = Y.shape[1] if out_activation == "softmax" else 2
-    return Y * (1 - label_smoothing) + label_smoothing / k
 
 
 def validation_set(est, X_val, y_val):
@@ -227,8 +233,21 @@ def validation_set(est, X_val, y_val):
             est, X_val, accept_sparse=["csr", "csc"], dtype=est._dtype, reset=False
         )
     y_val = np.asarray(y_val)
-    if y_val.ndim == 2 and y_val.shape[1] == 1:
-        y_val = column_or_1d(y_val, warn=True)
+    if est._label_binarizer.y_type_.startswith("multilabel"):
+        if y_val.ndim != 2 or y_val.shape[1] != len(est.classes_):
+            raise ValueError(
+                "y_val must be a label indicator matrix with "
+                f"{len(est.classes_)} columns, like y; got shape {y_val.shape}."
+            )
+        if not np.isin(y_val, (0, 1)).all():
+            raise ValueError("y_val must hold only 0 and 1, like y.")
+    else:
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if y_val.ndim != 1:
+            raise ValueError(
+                f"y_val must be a 1-D array of labels, like y; got shape {y_val.shape}."
+            )
     if y_val.shape[0] != X_val.shape[0]:
         raise ValueError(
             f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}."

@@ -605,3 +605,104 @@ def test_one_sample_and_one_class():
         est = small("adam").partial_fit(X, [1], classes=[1, 2, 3])
         assert_valid_model(est, X)
         assert est.classes_.tolist() == [1, 2, 3]
+
+
+# --------------------------------------------------------------------------
+# Found by a review pass (third session): parameters and weights that were
+# accepted silently or failed deep inside training.
+_X40 = np.random.RandomState(0).rand(40, 4)
+_Y40 = np.arange(40) % 3
+
+
+@pytest.mark.parametrize("solver", STOCHASTIC)
+def test_minibatches_of_zero_weight_rows_are_skipped(solver):
+    """Zero weights mean 'ignore these rows'; a minibatch of only such rows
+    once raised ZeroDivisionError from the loss."""
+    sw = np.ones(40)
+    sw[:20] = 0
+    with quiet(runtime="error"):
+        est = small(solver, batch_size=4, shuffle=False).fit(
+            _X40, _Y40, sample_weight=sw
+        )
+    assert np.isfinite(est.loss_curve_).all()
+    # Skipping is exact: the same fit on the weighted rows alone.
+    with quiet(runtime="error"):
+        alone = small(solver, batch_size=4, shuffle=False).fit(_X40[20:], _Y40[20:])
+    assert same_weights(est, alone)
+
+
+_BAD_CASES = [
+    ({"class_weight": {0: 0, 1: 0, 2: 0}}, {}, "sum to zero"),
+    ({"class_weight": {0: np.nan}}, {}, "class_weight values"),
+    ({"class_weight": {0: np.inf}}, {}, "class_weight values"),
+    ({"class_weight": {0: None}}, {}, "class_weight values"),
+    ({"class_weight": {0: "a"}}, {}, "class_weight values"),
+    ({"class_weight": {0: [1, 2]}}, {}, "class_weight values"),
+    ({"class_weight": {0: -1.0}}, {}, "class_weight values"),
+    ({"dropout": [np.nan]}, {}, "dropout must be"),
+    ({"dropout": [None]}, {}, "dropout must be"),
+    ({"dropout": ["a"]}, {}, "dropout must be"),
+    ({}, {"sample_weight": np.nan}, "NaN or infinity"),
+    ({}, {"sample_weight": np.full(40, 1e37)}, "beyond the range of float32"),
+    ({}, {"X_val": _X40, "y_val": 1}, "y_val must be a 1-D"),
+    ({}, {"X_val": _X40, "y_val": np.zeros((40, 2))}, "y_val must be a 1-D"),
+]
+
+
+@pytest.mark.parametrize(
+    "solver, params, fit_kw, message",
+    [
+        (solver, *case)
+        for solver in SOLVERS
+        for case in _BAD_CASES
+        if solver != "lbfgs" or "X_val" not in case[1]  # X_val: sgd/adam only
+    ],
+)
+def test_bad_weights_and_parameters_are_named(solver, params, fit_kw, message):
+    fitted = small(solver).fit(_X40, _Y40)
+    fitted.set_params(warm_start=True, **params)
+    before = copy.deepcopy(fitted.__dict__)
+    with quiet(), pytest.raises(ValueError, match=message):
+        fitted.fit(_X40, _Y40, **fit_kw)
+    assert_state_unchanged(before, fitted)
+
+
+def test_large_weights_train_in_float64():
+    sw = np.full(40, 1e37)
+    with quiet(runtime="error"):
+        est = small("adam", dtype=np.float64).fit(_X40, _Y40, sample_weight=sw)
+    assert np.isfinite(est.loss_)
+
+
+def test_multilabel_y_val_is_checked_up_front():
+    Y = np.eye(3, dtype=int)[_Y40]
+    est = small("adam").fit(_X40, Y)
+    for y_val, message in [
+        (Y[:, 0], "indicator matrix with 3 columns"),
+        (Y[:, :2], "indicator matrix with 3 columns"),
+        (Y * 2, "only 0 and 1"),
+    ]:
+        with quiet(), pytest.raises(ValueError, match=message):
+            est.fit(_X40, Y, X_val=_X40, y_val=y_val)
+
+
+def test_early_stopping_split_with_only_zero_weights_is_named():
+    sw = np.zeros(40)
+    sw[0] = 1.0  # row 0 lands in the training part of this split
+    est = small("adam", early_stopping=True, validation_fraction=0.25)
+    with quiet(), pytest.raises(ValueError, match="validation split has weight"):
+        est.fit(_X40, _Y40, sample_weight=sw)
+
+
+def test_float64_values_beyond_float32_are_predicted_in_float64():
+    """A float64 input row too large for float32 becomes inf when cast; the
+    float64 retry must see the uncast value (it once said 'too large even
+    for float64')."""
+    est = small("adam").fit(_X40, _Y40)
+    row = np.array([[3.5e38, 0.1, 0.2, 0.3]])
+    with quiet(runtime="error"):
+        P = est.predict_proba(row)
+    wide = small("adam", dtype=np.float64).fit(_X40, _Y40)
+    for name in ("coefs_", "intercepts_"):
+        setattr(wide, name, [a.astype(np.float64) for a in getattr(est, name)])
+    np.testing.assert_allclose(P, wide.predict_proba(row), rtol=1e-5, atol=1e-7)

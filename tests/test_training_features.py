@@ -76,6 +76,34 @@ def test_label_smoothing_caps_confidence(data):
     assert smooth.score(X, y) > 0.97
 
 
+def test_label_smoothing_leaves_the_early_stopping_split_on_true_labels(data):
+    # With 10 classes and eps=0.6 a smoothed target row peaks at 0.46: the
+    # split once rounded it back with "> 0.5" and scored every validation
+    # row as class 0.
+    X, y, _, _ = data
+    clf = fit(X, y, max_iter=40, early_stopping=True, label_smoothing=0.6)
+    assert clf.best_validation_score_ > 0.8
+    assert clf.score(X, y) > 0.8
+
+
+def test_label_smoothing_keeps_the_binary_split_stratified(monkeypatch):
+    import skmlp._training
+
+    real = skmlp._training.train_test_split
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["stratify"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(skmlp._training, "train_test_split", spy)
+    X, y = make_classification(n_samples=200, weights=[0.95], random_state=0)
+    for eps in (0.0, 0.3):
+        fit(X, y, max_iter=2, early_stopping=True, label_smoothing=eps)
+    np.testing.assert_array_equal(np.ravel(seen[0]), y == 1)
+    np.testing.assert_array_equal(seen[1], seen[0])
+
+
 # -------------------------------------------------- weight decay and clipping
 def test_weight_decay_shrinks_weights_but_not_to_zero(data):
     X, y, _, _ = data
@@ -210,6 +238,41 @@ def test_restore_best_weights_returns_the_best_epoch(data, monitor):
         best = int(np.argmax(clf.validation_scores_))
         assert clf.score(X_val, y_val) == clf.validation_scores_[best]
     assert best < clf.n_iter_ - 1, "test needs a run whose best epoch is not the last"
+
+
+@pytest.mark.parametrize(
+    "later", [{"early_stopping": True}, {"restore_best_weights": True}]
+)
+def test_best_weights_restored_are_those_of_the_best_score(later):
+    # The best validation score outlives a call (warm start): the weights
+    # restored against it must be the ones that scored it, even when the
+    # earlier call did not restore (it once kept the initial weights).
+    X, y = make_classification(400, 5, n_informative=3, n_classes=3, random_state=0)
+    X_train, y_train, X_val, y_val = X[:300], y[:300], X[300:], y[300:]
+    clf = NumpyMLPClassifier(hidden_layer_sizes=(20,), warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+        best = clf.best_validation_score_
+        # A rate so large that no epoch of the second call beats it.
+        clf.set_params(n_iter_no_change=3, max_iter=5, learning_rate_init=1.0)
+        clf.set_params(**later)
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    assert max(clf.validation_scores_[-5:]) <= best
+    assert clf.best_validation_score_ == best
+    assert clf.score(X_val, y_val) == best
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_early_stopping_can_be_turned_off_after_a_fit(data, method):
+    X, y, _, _ = data
+    clf = fit(X, y, max_iter=3, early_stopping=True, warm_start=True)
+    assert clf.best_loss_ is None  # as scikit-learn, with early stopping
+    clf.set_params(early_stopping=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        getattr(clf, method)(X, y)
+    assert clf.best_loss_ == min(clf.loss_curve_[3:])
 
 
 def test_early_stopping_on_validation_loss(data):
