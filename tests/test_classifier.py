@@ -331,6 +331,28 @@ def test_adaptive_rate_divides_by_five_then_stops(digits):
     assert clf.n_iter_ < 500
 
 
+def test_adaptive_rate_stops_at_the_same_epoch_as_sklearn_at_a_boundary():
+    # 25e-6 divided by 5 twice is 1e-6 up to rounding: scikit-learn divides
+    # step by step, and the epoch it stops at depends on that rounding.
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(60, 4), np.arange(60) % 3
+    params = dict(
+        hidden_layer_sizes=(5,),
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=1e-6 * 5**2,
+        tol=10,
+        n_iter_no_change=1,
+        random_state=0,
+    )
+    theirs = _quiet_fit(MLPClassifier(**params), X, y)
+    ours = _quiet_fit(NumpyMLPClassifier(dtype=np.float64, **params), X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.coefs_[0], theirs.coefs_[0], rtol=1e-10)
+
+
 def test_early_stopping_restores_best_weights(digits):
     X_train, _, y_train, _ = digits
     clf = _quiet_fit(
