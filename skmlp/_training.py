@@ -106,12 +106,24 @@ def _validation_split(est, train, random_state):
     # Splitting the row numbers draws exactly what splitting the arrays
     # would (the draws depend only on the number of rows and the labels),
     # and hands out indices instead of a second copy of X.
-    train_rows, val_rows = train_test_split(
-        np.arange(X.shape[0]),
-        random_state=random_state,
-        test_size=est.validation_fraction,
-        stratify=stratify,
-    )
+    try:
+        train_rows, val_rows = train_test_split(
+            np.arange(X.shape[0]),
+            random_state=random_state,
+            test_size=est.validation_fraction,
+            stratify=stratify,
+        )
+    except ValueError as exc:
+        if stratify is None or "least populated" not in str(exc):
+            raise
+        # scikit-learn's message names the boolean stand-ins, not the labels.
+        counts = np.bincount(stratify.ravel().astype(int), minlength=2)
+        label, count = est.classes_[np.argmin(counts)].item(), counts.min()
+        raise ValueError(
+            "The early-stopping validation split is stratified for binary "
+            f"targets and needs at least 2 samples of each class; class "
+            f"{label!r} has {count}. Use more data or early_stopping=False."
+        ) from exc
     if val_rows.shape[0] < 2:
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "

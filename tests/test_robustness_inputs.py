@@ -706,3 +706,12 @@ def test_float64_values_beyond_float32_are_predicted_in_float64():
     for name in ("coefs_", "intercepts_"):
         setattr(wide, name, [a.astype(np.float64) for a in getattr(est, name)])
     np.testing.assert_allclose(P, wide.predict_proba(row), rtol=1e-5, atol=1e-7)
+
+
+def test_binary_early_stopping_split_names_the_rare_class():
+    # scikit-learn's stratification error named the boolean stand-in 'True'.
+    X = np.random.RandomState(0).rand(21, 3)
+    for y, label in (([1] * 20 + [7], "7"), (["a"] * 20 + ["b"], "'b'")):
+        est = small("adam", early_stopping=True)
+        with quiet(), pytest.raises(ValueError, match=f"class {label} has 1"):
+            est.fit(X, y)
