@@ -81,14 +81,16 @@ def build_pipeline(
     """The pipeline ``skmlp train`` fits: pixels / 255, then the classifier.
 
     ``validation_fraction > 0`` turns on early stopping with that fraction
-    of the training rows held out; ``epochs`` is then an upper bound.
+    of the training rows held out (sgd and adam; lbfgs has no early
+    stopping); ``epochs`` is then an upper bound.
     """
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
     from ._classifier import NumpyMLPClassifier
 
-    early_stopping = validation_fraction > 0
+    # lbfgs trains on the full batch and has no early stopping.
+    early_stopping = validation_fraction > 0 and solver != "lbfgs"
     clf = NumpyMLPClassifier(
         hidden_layer_sizes=tuple(hidden),
         solver=solver,
@@ -190,6 +192,25 @@ def trusted_types() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _write_atomically(path: str, write, *, what: str) -> None:
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it.
+
+    A failed or interrupted write leaves an existing file at ``path`` as it
+    was, never half-written.  The temporary name ends with ``path``'s own
+    name, so that writers choosing a compression by suffix choose the same.
+    """
+    parent, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(parent, f".tmp-{os.getpid()}-{name}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise CLIError(f"cannot write the {what} {path!r}: {_oserror(exc)}") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def save_model(pipe, path: str) -> None:
     """Write ``pipe`` to ``path`` with :func:`skops.io.dump`, atomically."""
     import zipfile
@@ -197,15 +218,11 @@ def save_model(pipe, path: str) -> None:
     import skops.io as sio
 
     _strip_run_state(pipe)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        sio.dump(pipe, tmp, compression=zipfile.ZIP_DEFLATED)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise CLIError(f"cannot write the model to {path!r}: {_oserror(exc)}") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _write_atomically(
+        path,
+        lambda tmp: sio.dump(pipe, tmp, compression=zipfile.ZIP_DEFLATED),
+        what="model file",
+    )
 
 
 def load_model(path: str):
@@ -370,8 +387,13 @@ def _print_fit_summary(pipe, X, y, seconds: float) -> None:
     train_acc = pipe.score(X, y)
     unit = "iterations" if clf.solver == "lbfgs" else "epochs"
     print(f"Trained in {seconds:.1f} s ({clf.n_iter_} {unit}).")
-    print(f"Training accuracy: {train_acc:.2%} (on the {len(y):,} training images)")
-    if clf.early_stopping and clf.validation_scores_:
+    held_out = clf.early_stopping and getattr(clf, "validation_scores_", None)
+    if held_out:  # the score is on every row given, the held-out ones too
+        rows = f"all {len(y):,} images given, the held-out validation rows included"
+    else:
+        rows = f"the {len(y):,} training images"
+    print(f"Training accuracy: {train_acc:.2%} (on {rows})")
+    if held_out:
         n_val = max(1, round(clf.validation_fraction * len(y)))
         best = clf.best_validation_score_
         epoch = int(np.argmax(clf.validation_scores_)) + 1
@@ -427,7 +449,49 @@ def _read_csv(path: str, *, labelled: bool):
         text = _one_line(exc)
         if path not in text:
             text = f"{path!r}: {text}"
+        # The readers point Python users to the other reader; point command
+        # users to the other command.
+        python_hint, command_hint = _OTHER_FILE_HINTS[labelled]
+        text = text.replace(python_hint, command_hint)
         raise CLIError(text) from exc
+
+
+_OTHER_FILE_HINTS = {
+    True: (
+        " (For a test file without labels use load_kaggle_test.)",
+        " Use 'skmlp predict' for a test file without labels.",
+    ),
+    False: (
+        " (For a labelled train file use load_kaggle_train.)",
+        " Use 'skmlp evaluate' to score a labelled file.",
+    ),
+}
+
+
+def _refuse_overwriting_an_input(path: str, *, what: str, inputs: dict) -> None:
+    """An output path that names one of the command's inputs is refused."""
+    for name, other in inputs.items():
+        same = os.path.abspath(path) == os.path.abspath(other) or (
+            os.path.exists(path)
+            and os.path.exists(other)
+            and os.path.samefile(path, other)
+        )
+        if same:
+            raise CLIError(
+                f"the {what} {path!r} is also the {name}: writing it would "
+                "destroy it; choose another name"
+            )
+
+
+def _require_skops() -> None:
+    """Fail before any work when the model files cannot be written or read."""
+    try:
+        import skops.io  # noqa: F401
+    except ImportError as exc:
+        raise CLIError(
+            "model files need skops, which is not installed: "
+            "pip install 'skmlp[cli]' (or pip install skops)"
+        ) from exc
 
 
 def _file_size(path: str) -> str:
@@ -476,13 +540,17 @@ def cmd_demo(args) -> int:
 
 def cmd_train(args) -> int:
     start = time.perf_counter()
+    _require_skops()
     _check_output_file(args.model, what="model file")
+    _refuse_overwriting_an_input(
+        args.model, what="model file", inputs={"training file": args.train}
+    )
     X, y = _read_csv(args.train, labelled=True)
     print(
         f"Read {len(y):,} labelled images from {args.train} "
         f"({time.perf_counter() - start:.1f} s)."
     )
-    if args.validation_fraction > 0:
+    if args.validation_fraction > 0 and args.solver != "lbfgs":
         n_val = round(args.validation_fraction * len(y))
         if n_val < 2 or len(y) - n_val < 2:
             raise CLIError(
@@ -506,25 +574,30 @@ def cmd_predict(args) -> int:
     from .datasets import write_submission
 
     start = time.perf_counter()
+    _require_skops()
     _check_input_file(args.test, what="input file")
     _check_output_file(args.out, what="submission file")
+    _refuse_overwriting_an_input(
+        args.out,
+        what="submission file",
+        inputs={"test file": args.test, "model file": args.model},
+    )
     model = load_model(args.model)
-    try:
-        X = _read_csv(args.test, labelled=False)
-    except CLIError as exc:
-        if "'label' column" in str(exc):
-            text = _one_line(exc).replace(
-                " (For a labelled train file use load_kaggle_train.)", ""
-            )
-            raise CLIError(
-                f"{text} Use 'skmlp evaluate' to score a labelled file."
-            ) from exc
-        raise
+    X = _read_csv(args.test, labelled=False)
     y_pred = model.predict(X)
-    try:
-        write_submission(y_pred, args.out)
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.out!r}: {_oserror(exc)}") from exc
+    name = os.path.basename(args.out)
+    # A zip archive names its member after the archive: the final name, not
+    # the temporary one.
+    compression = (
+        {"method": "zip", "archive_name": name[:-4]}
+        if name.lower().endswith(".zip")
+        else "infer"
+    )
+    _write_atomically(
+        args.out,
+        lambda tmp: write_submission(y_pred, tmp, compression=compression),
+        what="submission file",
+    )
     print(
         f"Wrote {len(y_pred):,} predictions (ImageId 1-{len(y_pred)}, Label) to "
         f"{args.out} in {time.perf_counter() - start:.1f} s."
@@ -534,6 +607,7 @@ def cmd_predict(args) -> int:
 
 def cmd_evaluate(args) -> int:
     start = time.perf_counter()
+    _require_skops()
     _check_input_file(args.data, what="input file")
     model = load_model(args.model)
     X, y = _read_csv(args.data, labelled=True)
@@ -555,6 +629,12 @@ COMMANDS = {
 }
 
 
+def _debug() -> bool:
+    """SKMLP_DEBUG set to anything but empty, 0, false, no or off."""
+    value = os.environ.get("SKMLP_DEBUG", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
 def main(argv=None) -> int:
     """Run the ``skmlp`` command; return its exit status."""
     if argv is None:
@@ -570,7 +650,7 @@ def main(argv=None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CLIError as exc:
-        if os.environ.get("SKMLP_DEBUG"):
+        if _debug():
             raise
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
@@ -583,7 +663,7 @@ def main(argv=None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 141
     except Exception as exc:  # a bug, or an error the checks above missed
-        if os.environ.get("SKMLP_DEBUG"):
+        if _debug():
             raise
         print(
             f"{PROG}: error: {type(exc).__name__}: {_one_line(exc)} "

@@ -113,6 +113,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:  # what NumPy's RandomState accepts
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to {2**32 - 1}, got {text!r}"
+        )
+    return value
+
+
 def _batch_size(text: str):
     if text == "auto":
         return "auto"
@@ -214,7 +226,7 @@ def _add_training_options(parser) -> None:
     )
     group.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         default=DEFAULT_SEED,
         metavar="N",
         help="random seed of the weight initialisation, the shuffles and the "

@@ -474,6 +474,8 @@ def test_too_few_rows_for_validation(tmp_path, capsys):
         ["train", "x.csv", "--learning-rate", "0"],
         ["train", "x.csv", "--solver", "newton"],
         ["train", "x.csv", "--dtype", "float16"],
+        ["train", "x.csv", "--seed", "-1"],
+        ["train", "x.csv", "--seed", str(2**32)],
         ["train", "x.csv", "--bogus"],
         ["predict"],
         ["frobnicate"],
@@ -513,6 +515,9 @@ def test_build_pipeline_validation_fraction_controls_early_stopping():
     assert build_pipeline(validation_fraction=0.2)[-1].early_stopping is True
     assert build_pipeline(validation_fraction=0.2)[-1].validation_fraction == 0.2
     assert build_pipeline(validation_fraction=0.0)[-1].early_stopping is False
+    # lbfgs has no early stopping, whatever the fraction.
+    lbfgs = build_pipeline(solver="lbfgs", validation_fraction=0.2)[-1]
+    assert lbfgs.early_stopping is False
 
 
 def test_scale_pixels():
@@ -521,3 +526,93 @@ def test_scale_pixels():
     out = scale_pixels(np.array([[0, 255, 51]], dtype=np.uint8))
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, [[0.0, 1.0, 0.2]], rtol=1e-6)
+
+
+# ------------------------------------------------- found by a review pass
+def test_train_with_lbfgs_and_the_default_validation_fraction(files, tmp_path):
+    # It crashed after training (validation_scores_ read for lbfgs).
+    model = tmp_path / "lbfgs.skops"
+    proc = run("train", files["train"], "--model", model, *TINY, "--solver", "lbfgs")
+    assert proc.returncode == 0, proc.stderr
+    assert "at most 5 iterations" in proc.stdout
+    assert "early stopping" not in proc.stdout
+    assert model.exists()
+
+
+def test_a_failed_submission_write_keeps_the_old_file(
+    files, tmp_path, capsys, monkeypatch
+):
+    import skmlp.datasets
+
+    out = tmp_path / "submission.csv"
+    out.write_text("ImageId,Label\n1,7\n")
+    real = skmlp.datasets.write_submission
+
+    def half_then_fail(y, path, **kwargs):
+        real(y[:3], path, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(skmlp.datasets, "write_submission", half_then_fail)
+    proc = run_in_process(
+        capsys, "predict", files["test"], "--model", files["model"], "--out", out
+    )
+    assert_one_line_error(proc, contains=["No space left on device"])
+    assert out.read_text() == "ImageId,Label\n1,7\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["submission.csv"]
+
+
+def test_zip_submission_names_its_member_after_the_archive(files, tmp_path):
+    import zipfile
+
+    out = tmp_path / "sub.csv.zip"
+    proc = run("predict", files["test"], "--model", files["model"], "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(out) as archive:
+        assert archive.namelist() == ["sub.csv"]
+        assert archive.read("sub.csv").startswith(b"ImageId,Label\n1,")
+
+
+def test_outputs_that_would_overwrite_an_input_are_refused(files, tmp_path, capsys):
+    train = write_train(tmp_path / "train.csv")
+    before = train.read_bytes()
+    proc = run_in_process(capsys, "train", train, "--model", train, *TINY)
+    assert_one_line_error(proc, contains=["training file", "destroy"])
+    assert train.read_bytes() == before
+    for out, what in ((files["test"], "test file"), (files["model"], "model file")):
+        before = Path(out).read_bytes()
+        proc = run_in_process(
+            capsys, "predict", files["test"], "--model", files["model"], "--out", out
+        )
+        assert_one_line_error(proc, contains=[what, "destroy"])
+        assert Path(out).read_bytes() == before
+
+
+def test_wrong_kind_of_file_points_to_the_other_command(files, tmp_path, capsys):
+    proc = run_in_process(
+        capsys, "train", files["test"], "--model", tmp_path / "m.skops", *TINY
+    )
+    assert_one_line_error(proc, contains=["skmlp predict"])
+    assert "load_kaggle" not in proc.stderr
+    proc = run_in_process(capsys, "evaluate", files["test"], "--model", files["model"])
+    assert_one_line_error(proc, contains=["skmlp predict"])
+
+
+def test_missing_skops_fails_before_training(files, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "skops", None)
+    monkeypatch.setitem(sys.modules, "skops.io", None)
+    proc = run_in_process(
+        capsys, "train", files["train"], "--model", tmp_path / "m.skops", *TINY
+    )
+    assert_one_line_error(proc, contains=["skops", "pip install"])
+    assert "Read " not in proc.stdout  # nothing was read or trained
+
+
+def test_skmlp_debug_zero_means_off(tmp_path):
+    proc = run(
+        "train",
+        tmp_path / "missing.csv",
+        "--model",
+        tmp_path / "m.skops",
+        env={"SKMLP_DEBUG": "0"},
+    )
+    assert_one_line_error(proc, contains=["does not exist"])

@@ -508,7 +508,7 @@ def iter_kaggle_train(path_or_buffer, *, chunksize=10_000, dtype=np.uint8):
 # --------------------------------------------------------------------------- #
 # Writing
 # --------------------------------------------------------------------------- #
-def write_submission(predictions, path_or_buffer):
+def write_submission(predictions, path_or_buffer, *, compression="infer"):
     """Write predictions as a Kaggle "Digit Recognizer" submission.
 
     The output is a CSV with header ``ImageId,Label`` and one line per
@@ -523,6 +523,9 @@ def write_submission(predictions, path_or_buffer):
     path_or_buffer : str, os.PathLike or file object
         Where to write. A path ending in ``.gz`` (or another suffix pandas
         recognises) is compressed; a file object must be open in text mode.
+    compression : str, dict or None, default="infer"
+        Passed to :meth:`pandas.DataFrame.to_csv`: "infer" chooses from the
+        path's suffix.
 
     Returns
     -------
@@ -574,4 +577,6 @@ def write_submission(predictions, path_or_buffer):
             SUBMISSION_COLUMNS[1]: pred.astype(np.int64),
         }
     )
-    frame.to_csv(path_or_buffer, index=False, lineterminator="\n")
+    frame.to_csv(
+        path_or_buffer, index=False, lineterminator="\n", compression=compression
+    )
