@@ -201,7 +201,8 @@ def _add_training_options(parser) -> None:
         metavar="F",
         help="fraction of the training images held out to stop training early "
         "when their accuracy stops improving (the best epoch's weights are "
-        "kept); 0 trains on every image, without early stopping",
+        "kept); 0 trains on every image, without early stopping (lbfgs "
+        "always does: it has no early stopping)",
     )
     group.add_argument(
         "--batch-size",
