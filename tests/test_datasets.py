@@ -592,3 +592,39 @@ def test_public_api():
     ]
     for name in ds.__all__:
         assert getattr(ds, name).__doc__.strip()
+
+
+# Found by a review pass: the bytes decide, not the name; the delimiter and
+# the encoding of a file that is not a Kaggle CSV are named.
+def test_compressed_data_is_read_whatever_the_name(tmp_path):
+    import zipfile
+
+    X, y = make_data()
+    text = rows_as_text(TRAIN_HEADER, train_rows(X, y))
+    gz = tmp_path / "really_gzip.csv"
+    gz.write_bytes(gzip.compress(text.encode()))
+    zipped = tmp_path / "really_zip.csv"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("train.csv", text)
+    for source in (gz, zipped, open(gz, "rb"), open(zipped, "rb")):
+        X_read, y_read = load_kaggle_train(source)
+        _close(source)
+        np.testing.assert_array_equal(X_read, X)
+        np.testing.assert_array_equal(y_read, y)
+
+
+@pytest.mark.parametrize("sep, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_other_delimiters_are_named(tmp_path, sep, name):
+    X, y = make_data()
+    path = tmp_path / "train.csv"
+    path.write_text(rows_as_text(TRAIN_HEADER, train_rows(X, y)).replace(",", sep))
+    with pytest.raises(ValueError, match=f"separated by {name}, but a Kaggle CSV"):
+        load_kaggle_train(path)
+
+
+def test_utf16_file_is_named(tmp_path):
+    X, y = make_data()
+    path = tmp_path / "train.csv"
+    path.write_bytes(rows_as_text(TRAIN_HEADER, train_rows(X, y)).encode("utf-16"))
+    with pytest.raises(ValueError, match="UTF-16"):
+        load_kaggle_train(path)

@@ -33,6 +33,7 @@ SUBMISSION_COLUMNS = ["ImageId", "Label"]
 _DEFAULT_CHUNKSIZE = 10_000
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
 _PARSER_ERROR_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -76,25 +77,43 @@ def _check_dtype(dtype) -> np.dtype:
     return dt
 
 
-def _compression_for(path_or_buffer) -> str:
-    """Compression argument for ``pd.read_csv``.
-
-    pandas infers compression from a path's suffix but not for file objects;
-    for a binary file object, sniff the gzip magic bytes without consuming them.
-    """
-    if isinstance(path_or_buffer, str | os.PathLike):
-        return "infer"
-    head = b""
+def _head(path_or_buffer, n: int = 4) -> bytes:
+    """The first ``n`` bytes of a path or binary file object, not consumed."""
     try:
+        if isinstance(path_or_buffer, str | os.PathLike):
+            with open(path_or_buffer, "rb") as f:
+                return f.read(n)
         if hasattr(path_or_buffer, "peek"):
-            head = path_or_buffer.peek(2)[:2]
+            head = path_or_buffer.peek(n)[:n]
         elif hasattr(path_or_buffer, "seekable") and path_or_buffer.seekable():
             pos = path_or_buffer.tell()
-            head = path_or_buffer.read(2)
+            head = path_or_buffer.read(n)
             path_or_buffer.seek(pos)
-    except (OSError, ValueError):  # closed, unseekable, ...
-        return "infer"
-    return "gzip" if isinstance(head, bytes) and head == _GZIP_MAGIC else "infer"
+        else:
+            return b""
+    except (OSError, ValueError):  # missing, closed, unseekable, ...
+        return b""
+    return head if isinstance(head, bytes) else b""  # text streams: nothing
+
+
+def _compression_for(path_or_buffer, source: str) -> str:
+    """Compression argument for ``pd.read_csv``.
+
+    pandas infers compression from a path's suffix only, and not at all for
+    file objects; the first bytes tell gzip and zip data apart whatever the
+    name (a ``train.csv`` that is really gzipped, a zip opened in binary).
+    UTF-16 text (some spreadsheet exports) is refused with a clear message.
+    """
+    head = _head(path_or_buffer)
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_ZIP_MAGIC):
+        return "zip"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError(
+            f"{source} is UTF-16 text; save it as a UTF-8 (or plain ASCII) CSV."
+        )
+    return "infer"
 
 
 # --------------------------------------------------------------------------- #
@@ -108,6 +127,15 @@ def _check_header(columns, *, has_label: bool, source: str) -> None:
         return
     kind = "train" if has_label else "test"
     where = f"{source}: header (line 1 of the file)"
+    if len(cols) == 1:
+        seps = {";": "semicolons", "\t": "tabs", "|": "vertical bars", " ": "spaces"}
+        found = [name for sep, name in seps.items() if sep in cols[0].strip()]
+        if found:
+            raise ValueError(
+                f"{where} is one column holding {cols[0][:40]!r}...: the file "
+                f"seems to be separated by {found[0]}, but a Kaggle CSV is "
+                "separated by commas."
+            )
     if has_label and LABEL_COLUMN not in cols:
         raise ValueError(
             f"{where} has no {LABEL_COLUMN!r} column; a Kaggle train file starts "
@@ -308,7 +336,7 @@ def _iter_validated(
     if source is None:
         source = _describe_source(path_or_buffer)
     if compression is None:
-        compression = _compression_for(path_or_buffer)
+        compression = _compression_for(path_or_buffer, source)
     try:
         reader = pd.read_csv(
             path_or_buffer,
