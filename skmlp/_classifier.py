@@ -215,9 +215,9 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into ``sample_weight``: a dict
-        ``{label: weight}``, or 'balanced' for ``n_samples / (n_classes *
-        bincount(y))``.  Not for multilabel targets; ``partial_fit`` takes a
-        dict only.
+        ``{label: weight}`` of finite non-negative numbers, or 'balanced' for
+        ``n_samples / (n_classes * bincount(y))``.  Not for multilabel
+        targets; ``partial_fit`` takes a dict only.
 
     label_smoothing : float, default=0.0
         Train on targets mixed with the uniform distribution:
