@@ -116,13 +116,15 @@ def _validation_split(est, train, random_state):
     except ValueError as exc:
         if stratify is None or "least populated" not in str(exc):
             raise
-        # scikit-learn's message names the boolean stand-ins, not the labels.
+        # scikit-learn's message (kept: its tests match it) names the
+        # boolean stand-ins of the split, not the labels.
         counts = np.bincount(stratify.ravel().astype(int), minlength=2)
-        label, count = est.classes_[np.argmin(counts)].item(), counts.min()
+        rare = int(np.argmin(counts))
         raise ValueError(
-            "The early-stopping validation split is stratified for binary "
-            f"targets and needs at least 2 samples of each class; class "
-            f"{label!r} has {count}. Use more data or early_stopping=False."
+            f"{exc} This is the early-stopping validation split, stratified "
+            f"for binary targets: {str(bool(rare))!r} stands for class "
+            f"{est.classes_[rare].item()!r}, which has {counts[rare]} "
+            "sample(s). Use more data or early_stopping=False."
         ) from exc
     if val_rows.shape[0] < 2:
         raise ValueError(

@@ -709,9 +709,12 @@ def test_float64_values_beyond_float32_are_predicted_in_float64():
 
 
 def test_binary_early_stopping_split_names_the_rare_class():
-    # scikit-learn's stratification error named the boolean stand-in 'True'.
+    # scikit-learn's stratification error names only the boolean stand-in.
     X = np.random.RandomState(0).rand(21, 3)
-    for y, label in (([1] * 20 + [7], "7"), (["a"] * 20 + ["b"], "'b'")):
+    for y, named in (
+        ([1] * 20 + [7], "'True' stands for class 7, which has 1"),
+        (["a"] + ["b"] * 20, "'False' stands for class 'a', which has 1"),
+    ):
         est = small("adam", early_stopping=True)
-        with quiet(), pytest.raises(ValueError, match=f"class {label} has 1"):
+        with quiet(), pytest.raises(ValueError, match=named):
             est.fit(X, y)
