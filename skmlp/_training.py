@@ -710,6 +710,10 @@ def fit_lbfgs(est, params, train, tasks):
                 "\nIncrease the number of iterations to improve the "
                 f"convergence (max_iter={est.max_iter})."
             )
+        msg += (  # the whole of scikit-learn's message
+            "\nYou might also want to scale the data as shown in:\n"
+            "    https://scikit-learn.org/stable/modules/preprocessing.html"
+        )
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     est.n_iter_ = n_iter
     est.loss_ = float(result.fun)

@@ -414,3 +414,19 @@ def test_lbfgs_records_loss_curve(digits):
 def test_clone_keeps_params():
     clf = NumpyMLPClassifier(hidden_layer_sizes=(3, 4), dtype=np.float64, alpha=0.5)
     assert clone(clf).get_params() == clf.get_params()
+
+
+def test_lbfgs_convergence_warning_is_sklearns_word_for_word():
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(50, 4), np.arange(50) % 3
+    messages = []
+    for cls in (MLPClassifier, NumpyMLPClassifier):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cls(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+        messages.append(
+            [str(w.message) for w in caught if w.category is ConvergenceWarning]
+        )
+    assert messages[0] and messages[1] == messages[0]
