@@ -18,8 +18,13 @@ these cases:
   model with two labels gets two probability columns, not ``[1 - p, p]``;
 - a multilabel model's label output is declared ``[N, n_labels]``;
 - integer class labels stay int64 (not truncated through int32);
-- a model fitted in float64 keeps float64 weights when the sample input is
-  float64; any other input is computed in float32.
+- the graph computes in the precision of the sample input: float64 rows
+  give a double graph (a float64 model keeps its weights exactly), any
+  other rows a float32 graph;
+- onnxruntime has no double kernel for ``LeakyRelu``, ``Elu``,
+  ``Softplus``, ``Erf`` or ``Binarizer``: a double graph builds the first
+  three from operators it has, computes GELU's ``Erf`` in float32 (about
+  1e-7 relative), and thresholds multilabel probabilities with ``Greater``.
 """
 
 import numpy as np
@@ -42,13 +47,22 @@ _ACTIVATION_OPS = {
 """Activations that are one ONNX operator (with its attributes)."""
 
 
+_NO_DOUBLE_KERNEL = {"leaky_relu", "elu", "softplus"}
+"""Single-operator activations onnxruntime's CPU provider cannot run in double."""
+
+
 def _add_activation(name, x, out, scope, container, proto_dtype):
     """Emit ``out = f(x)`` for the activation ``name``.
 
     SiLU and GELU have no operator in the opsets skl2onnx targets, so they
-    are built from ``Sigmoid``/``Erf``, ``Mul`` and ``Add``.
+    are built from ``Sigmoid``/``Erf``, ``Mul`` and ``Add``; so are, in a
+    double graph, the activations whose operator onnxruntime has only in
+    float32.
     """
-    if name in _ACTIVATION_OPS:
+    from skl2onnx.proto import onnx_proto
+
+    double = proto_dtype == onnx_proto.TensorProto.DOUBLE
+    if name in _ACTIVATION_OPS and not (double and name in _NO_DOUBLE_KERNEL):
         op_type, attrs = _ACTIVATION_OPS[name]
         container.add_node(
             op_type, x, out, name=scope.get_unique_operator_name(op_type), **attrs
@@ -67,12 +81,34 @@ def _add_activation(name, x, out, scope, container, proto_dtype):
         container.add_initializer(const_name, proto_dtype, [], [value])
         return const_name
 
+    def cast(value, to):
+        output = scope.get_unique_variable_name("cast")
+        container.add_node(
+            "Cast", value, output, to=to, name=scope.get_unique_operator_name("Cast")
+        )
+        return output
+
     if name == "silu":  # x * sigmoid(x)
         node("Mul", [x, node("Sigmoid", x)], out)
     elif name == "gelu":  # x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))
-        erf = node("Erf", node("Div", [x, const(float(np.sqrt(2.0)))]))
+        scaled = node("Div", [x, const(float(np.sqrt(2.0)))])
+        if double:  # no double Erf: float32 inside, about 1e-7 relative
+            float32 = onnx_proto.TensorProto.FLOAT
+            erf = cast(node("Erf", cast(scaled, float32)), proto_dtype)
+        else:
+            erf = node("Erf", scaled)
         half_x = node("Mul", [x, const(0.5)])
         node("Mul", [half_x, node("Add", [erf, const(1.0)])], out)
+    elif name == "leaky_relu":  # max(x, 0.01 x)
+        node("Max", [x, node("Mul", [x, const(0.01)])], out)
+    elif name == "elu":  # x if x > 0 else exp(x) - 1; exp(min(x, 0)) never overflows
+        negative = node("Sub", [node("Exp", node("Min", [x, const(0.0)])), const(1.0)])
+        node("Add", [node("Relu", x), negative], out)
+    elif name == "softplus":  # max(x, 0) + log(1 + exp(-|x|)), as logaddexp(0, x)
+        tail = node("Exp", node("Neg", node("Abs", x)))
+        node(
+            "Add", [node("Relu", x), node("Log", node("Add", [tail, const(1.0)]))], out
+        )
     else:
         raise ValueError(f"ONNX export does not know the activation {name!r}.")
 
@@ -238,14 +274,16 @@ def _converter(scope, operator, container):
     if _is_multilabel(model):
         # Indicator matrix: 1 where the probability is > 0.5, as
         # LabelBinarizer.inverse_transform does.
+        # Greater, not ai.onnx.ml's Binarizer: onnxruntime has no double
+        # Binarizer.
+        half = scope.get_unique_variable_name("half")
+        container.add_initializer(half, proto_dtype, [], [0.5])
         binarized = scope.get_unique_variable_name("binariser_output")
         container.add_node(
-            "Binarizer",
-            y_pred,
+            "Greater",
+            [y_pred, half],
             binarized,
-            threshold=0.5,
-            op_domain="ai.onnx.ml",
-            name=scope.get_unique_operator_name("Binarizer"),
+            name=scope.get_unique_operator_name("Greater"),
         )
         apply_cast(
             scope,

@@ -212,3 +212,42 @@ def test_import_without_onnx_packages_gives_a_clear_error():
     ).stdout
     assert "skmlp[onnx]" in out and "onnx" in out
     assert "no error" not in out
+
+
+ALL_ACTIVATIONS = [
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "silu",
+    "gelu",
+]
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
+def test_double_graphs_run_in_onnxruntime(activation, target):
+    # onnxruntime has no double LeakyRelu, Elu, Softplus, Erf or Binarizer:
+    # graphs that used them could not even be loaded.
+    rng = np.random.RandomState(0)
+    X = rng.randn(80, 4) * 3
+    y = {
+        "binary": rng.randint(0, 2, 80),
+        "multiclass": rng.randint(0, 3, 80),
+        "multilabel": (rng.rand(80, 3) > 0.5).astype(int),
+    }[target]
+    for dtype in (np.float64, np.float32):
+        est = NumpyMLPClassifier(
+            (5,), activation=activation, dtype=dtype, max_iter=10, random_state=0
+        ).fit(X, y)
+        labels, proba = _run(to_onnx(est, X[:1]), X)
+        assert proba.dtype == np.float64
+        # float64 model: exact but for GELU's erf, computed in float32.
+        exact = dtype == np.float64 and activation != "gelu"
+        np.testing.assert_allclose(
+            proba, est.predict_proba(X), rtol=0, atol=1e-12 if exact else 1e-6
+        )
+        np.testing.assert_array_equal(labels, est.predict(X))
