@@ -241,7 +241,9 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         constant):
 
         - 'constant', 'invscaling', 'adaptive': as ``learning_rate``.
-        - 'cosine': ``lr0 (1 + cos(pi epoch / max_iter)) / 2``.
+        - 'cosine': ``lr0 (1 + cos(pi epoch / max_iter)) / 2``, 0 from
+          epoch ``max_iter`` of the optimizer on (epochs count across calls
+          when the optimizer state is kept; a warning says so).
         - 'step': ``lr0 * lr_decay ** (epoch // lr_step_epochs)``.
         - 'exponential': ``lr0 * lr_decay ** epoch``.
 

@@ -417,6 +417,17 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
         )
         return params
     optimizer, clock = _optimizer_for(est, params.flat, incremental)
+    if est.lr_schedule == "cosine" and clock["epoch"] >= est.max_iter:
+        # The cosine counts the optimizer's epochs across calls (kept state,
+        # partial_fit) and ends at 0 after max_iter of them: say so rather
+        # than train at rate 0 in silence.
+        warnings.warn(
+            f"lr_schedule='cosine' ended after max_iter={est.max_iter} epochs "
+            "of this optimizer, so its learning rate is 0 and this call does "
+            "not change the weights. Raise max_iter, or start the schedule "
+            "again with optimizer_state='reset' or a new fit.",
+            UserWarning,
+        )
     if val is None and est.early_stopping:
         train, val = _validation_split(est, train, random_state)
     # After the split, which stratifies on (and scores against) true labels.

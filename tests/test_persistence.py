@@ -319,3 +319,19 @@ def test_pickle_mid_training_partial_fit_continues_identically():
         loaded.partial_fit(X[rows], y[rows])
     assert_same_state(vars(est), vars(loaded))
     assert_same_predictions(est, loaded, X)
+
+
+def test_callbacks_cleared_before_saving_leave_only_the_class_untrusted():
+    callback_module = pytest.importorskip("sklearn.callback")
+    X, y = make_classification(60, 4, random_state=0)
+    clf = NumpyMLPClassifier((5,), max_iter=3, random_state=0)
+    clf.set_callbacks(callback_module.ScoringMonitor(scoring="accuracy"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    # Saved with the model, callbacks bring their own types (as the docs say).
+    assert len(sio.get_untrusted_types(data=sio.dumps(clf))) > 1
+    clf.set_callbacks()
+    assert sio.get_untrusted_types(data=sio.dumps(clf)) == [
+        "skmlp._classifier.NumpyMLPClassifier"
+    ]

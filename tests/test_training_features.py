@@ -174,6 +174,25 @@ def test_warmup_ramps_linearly(data):
     )
 
 
+def test_cosine_schedule_at_its_end_warns_instead_of_training_at_zero(data):
+    # Kept optimizer state counts epochs across partial_fit calls; after
+    # max_iter of them the cosine rate is 0 and a call changes nothing.
+    X, y, _, _ = data
+    clf = NumpyMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=3, lr_schedule="cosine", random_state=0
+    )
+    for _call in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            clf.partial_fit(X, y, classes=np.arange(10))
+    before = [W.copy() for W in clf.coefs_]
+    with pytest.warns(UserWarning, match="lr_schedule='cosine' ended"):
+        clf.partial_fit(X, y)
+    assert clf.learning_rate_curve_[-1] == 0
+    for a, b in zip(before, clf.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_adam_schedule_changes_training(data):
     X, y, _, _ = data
     plain = fit(X, y, max_iter=5)
