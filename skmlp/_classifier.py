@@ -22,6 +22,7 @@ from ._network import (
 from ._training import TrainingSet, fit_lbfgs, fit_stochastic
 from ._validation import (
     PARAMETER_CONSTRAINTS,
+    dropout_rates,
     hidden_layer_sizes,
     training_data,
     training_sample_weight,
@@ -544,21 +545,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     def _dropout_rates(self):
         """One dropout rate per hidden layer, or None when there is none."""
-        n_hidden = len(hidden_layer_sizes(self))
-        problem = ValueError(
-            f"dropout must be one rate or {n_hidden} rates (one per hidden "
-            f"layer), each a number in [0, 1); got {self.dropout!r}."
-        )
-        try:
-            rates = np.asarray(self.dropout, dtype=float)
-        except (TypeError, ValueError):
-            raise problem from None
-        if rates.ndim == 0:
-            rates = np.full(n_hidden, float(rates))
-        # Written so that NaN fails it too.
-        if rates.shape != (n_hidden,) or not ((rates >= 0) & (rates < 1)).all():
-            raise problem
-        return [float(r) for r in rates] if rates.any() else None
+        return dropout_rates(self)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

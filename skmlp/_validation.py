@@ -21,6 +21,7 @@ from ._training import ValidationSet
 
 __all__ = [
     "PARAMETER_CONSTRAINTS",
+    "dropout_rates",
     "hidden_layer_sizes",
     "training_data",
     "training_sample_weight",
@@ -95,6 +96,25 @@ def hidden_layer_sizes(est):
             "hidden_layer_sizes must be positive integers, got %s." % sizes
         )
     return [int(s) for s in sizes]
+
+
+def dropout_rates(est):
+    """One dropout rate per hidden layer, or None when there is none."""
+    n_hidden = len(hidden_layer_sizes(est))
+    problem = ValueError(
+        f"dropout must be one rate or {n_hidden} rates (one per hidden "
+        f"layer), each a number in [0, 1); got {est.dropout!r}."
+    )
+    try:
+        rates = np.asarray(est.dropout, dtype=float)
+    except (TypeError, ValueError):
+        raise problem from None
+    if rates.ndim == 0:
+        rates = np.full(n_hidden, float(rates))
+    # Written so that NaN fails it too.
+    if rates.shape != (n_hidden,) or not ((rates >= 0) & (rates < 1)).all():
+        raise problem
+    return [float(r) for r in rates] if rates.any() else None
 
 
 def training_data(est, X, y, incremental, reset):
