@@ -132,8 +132,9 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         - 'constant': ``learning_rate_init`` throughout.
         - 'invscaling': ``learning_rate_init / (t + 1) ** power_t`` after
           each epoch, ``t`` being the number of samples seen.
-        - 'adaptive': divided by 5 whenever ``n_iter_no_change`` epochs in a
-          row fail to improve by ``tol``; training stops below 1e-6.
+        - 'adaptive': divided by 5 whenever more than ``n_iter_no_change``
+          epochs in a row fail to improve by ``tol``; training stops below
+          1e-6.
 
     learning_rate_init : float, default=0.001
         Initial learning rate of 'sgd' and 'adam'.
@@ -156,7 +157,8 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     tol : float, default=1e-4
         Tolerance of the optimisation: training stops (or the adaptive rate
         drops) when the loss or validation score does not improve by at
-        least ``tol`` for ``n_iter_no_change`` epochs in a row; for 'lbfgs'
+        least ``tol`` for more than ``n_iter_no_change`` epochs in a row
+        (as in scikit-learn); for 'lbfgs'
         it is the gradient tolerance ``gtol``.
 
     verbose : bool, default=False
@@ -290,10 +292,12 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Training loss after each epoch (each iteration for 'lbfgs').
 
     validation_scores_ : list of float or None
-        Validation accuracy after each epoch with early stopping, else None.
+        Validation accuracy after each epoch when there is a validation set
+        (early stopping, or ``X_val``/``y_val`` passed to fit), else None.
 
     best_validation_score_ : float or None
-        Best validation accuracy with early stopping, else None.
+        Best validation accuracy when there is a validation set (early
+        stopping, or ``X_val``/``y_val`` passed to fit), else None.
 
     t_ : int
         Number of training samples seen by the solver.
@@ -488,7 +492,8 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """Update the model with a single epoch over the given data.
 
         Unlike scikit-learn, early stopping works here when a validation
-        set is passed: after ``n_iter_no_change`` calls without improvement
+        set is passed: after more than ``n_iter_no_change`` calls without
+        improvement
         the best weights are restored and later calls leave the model as it
         is (with a warning) until the next ``fit``.
 
