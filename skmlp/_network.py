@@ -234,7 +234,7 @@ def predict_output(X, params, activation, out_activation):
     Returns
     -------
     P : ndarray of shape (n_samples, n_outputs)
-        Output probabilities.
+        Output probabilities; NaN in the rows where the pass overflowed.
     """
     act = ACTIVATIONS[activation]
     A = X
@@ -243,7 +243,18 @@ def predict_output(X, params, activation, out_activation):
         A = _dot(A, W)
         A += b
         if l == last:
+            # An infinite logit means the pass overflowed (here or in a
+            # hidden layer); the logistic would turn it into a finite 0 or 1
+            # of either sign, so the row is marked NaN instead, as softmax's
+            # inf - inf marks it, for the caller to recompute or report.
+            overflowed = (
+                None
+                if out_activation != "logistic" or np.isfinite(A).all()
+                else ~np.isfinite(A).all(axis=1)
+            )
             OUTPUT_ACTIVATIONS[out_activation](A)
+            if overflowed is not None:
+                A[overflowed] = np.nan
         else:
             act.function(A)
     return A

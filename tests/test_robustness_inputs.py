@@ -718,3 +718,23 @@ def test_binary_early_stopping_split_names_the_rare_class():
         est = small("adam", early_stopping=True)
         with quiet(), pytest.raises(ValueError, match=named):
             est.fit(X, y)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])  # binary and multilabel
+def test_hidden_overflow_under_a_logistic_output_is_recomputed(n_outputs):
+    """A float32 hidden unit that overflows gives an infinite logit, which the
+    logistic turned into a confident 0 or 1 of either sign: the row was
+    never recomputed in float64 (softmax's inf - inf gave NaN, so multiclass
+    models were safe)."""
+    y = np.arange(40) % 2 if n_outputs == 1 else np.eye(3, dtype=int)[_Y40]
+    est = small("adam").fit(_X40, y)
+    est.coefs_ = [
+        np.array([[2, 0], [0, 1], [0, 0], [0, 0]], np.float32),
+        np.tile(np.array([[0.1], [-0.5]], np.float32), (1, n_outputs)),
+    ]
+    est.intercepts_ = [np.zeros(2, np.float32), np.zeros(n_outputs, np.float32)]
+    x = np.array([[3e38, 3e38, 0.0, 0.0]])  # hidden unit 0: 6e38, inf in float32
+    # In float64 the logit is 6e37 - 1.5e38 < 0: probability 0 (float32: 1).
+    with quiet(runtime="error"):
+        P = est.predict_proba(x)
+    np.testing.assert_array_equal(P[:, -n_outputs:], np.zeros((1, n_outputs)))
