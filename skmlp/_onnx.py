@@ -59,6 +59,7 @@ def _add_activation(name, x, out, scope, container, proto_dtype):
     double graph, the activations whose operator onnxruntime has only in
     float32.
     """
+    from skl2onnx.common._apply_operation import apply_cast
     from skl2onnx.proto import onnx_proto
 
     double = proto_dtype == onnx_proto.TensorProto.DOUBLE
@@ -81,11 +82,9 @@ def _add_activation(name, x, out, scope, container, proto_dtype):
         container.add_initializer(const_name, proto_dtype, [], [value])
         return const_name
 
-    def cast(value, to):
+    def cast(value, to):  # skl2onnx's Cast, as the converter uses it
         output = scope.get_unique_variable_name("cast")
-        container.add_node(
-            "Cast", value, output, to=to, name=scope.get_unique_operator_name("Cast")
-        )
+        apply_cast(scope, value, output, container, to=to)
         return output
 
     if name == "silu":  # x * sigmoid(x)
