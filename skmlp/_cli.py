@@ -419,7 +419,19 @@ def _check_input_file(path: str, *, what: str) -> None:
         raise CLIError(f"{what} {path!r} is not readable (permission denied)")
 
 
-def _check_output_file(path: str, *, what: str) -> None:
+def _check_output_file(path: str, *, what: str, inputs: dict) -> None:
+    """An output path that can be written and names none of the ``inputs``."""
+    for name, other in inputs.items():
+        same = os.path.abspath(path) == os.path.abspath(other) or (
+            os.path.exists(path)
+            and os.path.exists(other)
+            and os.path.samefile(path, other)
+        )
+        if same:
+            raise CLIError(
+                f"the {what} {path!r} is also the {name}: writing it would "
+                "destroy it; choose another name"
+            )
     if os.path.isdir(path):
         raise CLIError(f"{what} {path!r} is a directory")
     parent = os.path.dirname(os.path.abspath(path))
@@ -466,21 +478,6 @@ _OTHER_FILE_HINTS = {
         " Use 'skmlp evaluate' to score a labelled file.",
     ),
 }
-
-
-def _refuse_overwriting_an_input(path: str, *, what: str, inputs: dict) -> None:
-    """An output path that names one of the command's inputs is refused."""
-    for name, other in inputs.items():
-        same = os.path.abspath(path) == os.path.abspath(other) or (
-            os.path.exists(path)
-            and os.path.exists(other)
-            and os.path.samefile(path, other)
-        )
-        if same:
-            raise CLIError(
-                f"the {what} {path!r} is also the {name}: writing it would "
-                "destroy it; choose another name"
-            )
 
 
 def _require_skops() -> None:
@@ -541,8 +538,7 @@ def cmd_demo(args) -> int:
 def cmd_train(args) -> int:
     start = time.perf_counter()
     _require_skops()
-    _check_output_file(args.model, what="model file")
-    _refuse_overwriting_an_input(
+    _check_output_file(
         args.model, what="model file", inputs={"training file": args.train}
     )
     X, y = _read_csv(args.train, labelled=True)
@@ -576,8 +572,7 @@ def cmd_predict(args) -> int:
     start = time.perf_counter()
     _require_skops()
     _check_input_file(args.test, what="input file")
-    _check_output_file(args.out, what="submission file")
-    _refuse_overwriting_an_input(
+    _check_output_file(
         args.out,
         what="submission file",
         inputs={"test file": args.test, "model file": args.model},
