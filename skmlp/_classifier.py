@@ -75,9 +75,11 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
     the same parameters with the same names, defaults and meaning, and the
-    same fitted attributes.  With ``dtype=np.float64`` and the same
-    ``random_state`` it computes the same weights.  By default it trains in
-    float32, which is faster and uses half the memory.
+    same fitted attributes.  By default it follows ``MLPClassifier``'s dtype
+    rules (float32 input trains in float32, any other input in float64), so
+    with the same ``random_state`` it computes the same weights.
+    ``dtype=np.float32`` trains in single precision whatever the input:
+    faster, and half the memory.
 
     The base classes are ``(CallbackSupportMixin, ClassifierMixin,
     BaseEstimator)``: ``ClassifierMixin`` must come before ``BaseEstimator``
@@ -198,11 +200,16 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs'.
 
-    dtype : {np.float32, np.float64}, default=np.float32
-        Precision the network computes in, whatever the input's dtype.
-        float32 is about twice as fast; float64 reproduces
-        :class:`~sklearn.neural_network.MLPClassifier` exactly.  While a
-        float32 network trains (x86-64 Linux), subnormal numbers are
+    dtype : {np.float32, np.float64} or None, default=None
+        Precision the network trains and predicts in.  None follows
+        :class:`~sklearn.neural_network.MLPClassifier`: float32 input (dense
+        or sparse, or a DataFrame of float32 columns) gives a float32 model,
+        every other input (float64, integers, booleans, ...) a float64
+        model; a warm start or ``partial_fit`` keeps the dtype of the fitted
+        model and casts the new input to it.  ``np.float32`` or
+        ``np.float64`` (or their names) force that precision whatever the
+        input: float32 is about twice as fast and uses half the memory.
+        While a float32 network trains (x86-64 Linux), subnormal numbers are
         flushed to zero, which keeps late epochs as fast as early ones.
 
     The parameters below go beyond ``MLPClassifier``; each defaults to
@@ -216,11 +223,18 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         from ``random_state``, so fits stay reproducible.  Stochastic solvers
         only.
 
-    class_weight : dict, 'balanced' or None, default=None
+    class_weight : dict, list of dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into ``sample_weight``: a dict
         ``{label: weight}`` of finite non-negative numbers, or 'balanced' for
-        ``n_samples / (n_classes * bincount(y))``.  Not for multilabel
-        targets; ``partial_fit`` takes a dict only.
+        ``n_samples / (n_classes * bincount(y))``, the counts weighted by
+        ``sample_weight`` (so a weighted fit equals the fit on repeated
+        rows, as :func:`~sklearn.utils.class_weight.compute_class_weight`
+        counts them).  Multilabel targets take, as
+        :class:`~sklearn.ensemble.RandomForestClassifier` does, a list of
+        one ``{0: w, 1: w}`` dict per label, or 'balanced' for each label;
+        a sample's weights over its labels are multiplied.  With 'balanced',
+        ``partial_fit`` is not offered (one chunk's frequencies are not the
+        data set's): pass a dict computed once on all labels.
 
     label_smoothing : float, default=0.0
         Train on targets mixed with the uniform distribution:
@@ -345,8 +359,8 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    Differences from scikit-learn: computations run in ``dtype`` (float32 by
-    default) whatever the input dtype, except that at predict time rows
+    Differences from scikit-learn: input is cast to the model's dtype (the
+    one of the first fit, or ``dtype``), except that at predict time rows
     whose float32 output overflows are recomputed in float64; 'lbfgs' also
     records ``loss_curve_``;
     a non-finite loss stops training with a ``ConvergenceWarning`` and keeps
@@ -393,7 +407,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        dtype=np.float32,
+        dtype=None,
         dropout=0.0,
         class_weight=None,
         label_smoothing=0.0,
@@ -483,7 +497,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, False, X_val, y_val)
 
-    @available_if(lambda est: est._check_solver())
+    @available_if(lambda est: est._check_partial_fit())
     @_atomic
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
@@ -545,18 +559,38 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     @property
     def _dtype(self):
-        # Derived, not stored: the fitted state stays plain for skops.
-        return np.dtype(self.dtype)
+        """The precision of the current (or last) fit, as a NumPy dtype.
+
+        Stored as a name (``_fit_dtype``, set by
+        :func:`skmlp._validation.training_data`) so that the fitted state
+        stays plain for skops; models saved before it existed were fitted
+        with an explicit ``dtype``.
+        """
+        return np.dtype(getattr(self, "_fit_dtype", None) or self.dtype)
 
     def _dropout_rates(self):
         """One dropout rate per hidden layer, or None when there is none."""
         return dropout_rates(self)
 
-    def _check_solver(self):
+    def _check_partial_fit(self):
+        """Whether ``partial_fit`` is offered (``hasattr`` says so).
+
+        Like MLPClassifier for 'lbfgs', it is hidden where it cannot do what
+        it says: with class_weight='balanced' one chunk's class frequencies
+        are not the data set's.
+        """
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError(
                 "partial_fit is only available for stochastic"
                 " optimizers. %s is not stochastic." % self.solver
+            )
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise AttributeError(
+                "partial_fit is not available with class_weight='balanced': the "
+                "class frequencies of one chunk are not those of the data set. "
+                "Compute the weights once on all labels, e.g. dict(zip(classes, "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y))), and pass that dict as class_weight."
             )
         return True
 
@@ -635,7 +669,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             not self.warm_start and not incremental
         )
         X, y, Y = training_data(self, X, y, incremental, reset=first_pass)
-        sample_weight = training_sample_weight(self, X, y, sample_weight, incremental)
+        sample_weight = training_sample_weight(self, X, y, sample_weight)
         val = validation_set(self, X_val, y_val)
 
         layer_units = [X.shape[1], *hidden, Y.shape[1]]

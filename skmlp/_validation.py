@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
@@ -69,9 +69,10 @@ PARAMETER_CONSTRAINTS = {
     "dtype": [
         Options(type, {np.float32, np.float64}),
         StrOptions({"float32", "float64"}),
+        None,
     ],
     "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-    "class_weight": [dict, StrOptions({"balanced"}), None],
+    "class_weight": [dict, list, StrOptions({"balanced"}), None],
     "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
@@ -117,11 +118,29 @@ def dropout_rates(est):
     return [float(r) for r in rates] if rates.any() else None
 
 
+def _model_dtype(est, reset):
+    """The dtype X must be validated to: one dtype, or MLPClassifier's list.
+
+    ``dtype=None`` follows scikit-learn: a first fit takes float32 input as
+    it is and turns everything else into float64 (``check_array`` with the
+    list ``[float64, float32]``); a warm start or ``partial_fit`` keeps the
+    dtype of the fitted model.
+    """
+    if est.dtype is not None:
+        return np.dtype(est.dtype)
+    if not reset:
+        return est.coefs_[0].dtype
+    return [np.float64, np.float32]
+
+
 def training_data(est, X, y, incremental, reset):
     """Validate ``X`` and ``y`` and binarize ``y`` as scikit-learn does.
 
     Sets ``classes_`` (and the label binarizer) on a first fit; on a warm
     start or ``partial_fit`` it checks ``y`` against the known classes.
+    Settles the precision of this fit (``est._fit_dtype``, read through
+    ``est._dtype``): ``dtype``, or the one of ``X`` (see
+    :func:`_model_dtype`).
 
     Returns
     -------
@@ -142,10 +161,11 @@ def training_data(est, X, y, incremental, reset):
             y,
             accept_sparse=["csr", "csc"],
             multi_output=True,
-            dtype=est._dtype,
+            dtype=_model_dtype(est, reset),
             order="C",
             reset=reset,
         )
+    est._fit_dtype = X.dtype.name
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     check_classification_targets(y)
@@ -171,7 +191,7 @@ def training_data(est, X, y, incremental, reset):
     return X, y, Y
 
 
-def training_sample_weight(est, X, y, sample_weight, incremental):
+def training_sample_weight(est, X, y, sample_weight):
     """Sample weights with ``class_weight`` folded in (None if neither).
 
     Returns
@@ -184,7 +204,7 @@ def training_sample_weight(est, X, y, sample_weight, incremental):
         if not np.isfinite(sample_weight).all():
             raise ValueError("sample_weight contains NaN or infinity.")
     if est.class_weight is not None:
-        sample_weight = _fold_class_weight(est, y, sample_weight, incremental)
+        sample_weight = _fold_class_weight(est, y, sample_weight)
     if sample_weight is not None:
         _check_weight_total(est, sample_weight)
     return sample_weight
@@ -205,34 +225,87 @@ def _check_weight_total(est, sample_weight):
         )
 
 
-def _fold_class_weight(est, y, sample_weight, incremental):
-    """``class_weight`` checked and multiplied into the sample weights."""
-    if est._label_binarizer.y_type_.startswith("multilabel"):
-        raise ValueError("class_weight is not supported for multilabel targets.")
-    if incremental and est.class_weight == "balanced":
+def _class_weight_per_output(est, y):
+    """``class_weight`` checked, as one entry per output column of ``y``.
+
+    Multiclass and binary targets take one dict (or 'balanced'); multilabel
+    targets take, as :class:`~sklearn.ensemble.RandomForestClassifier`
+    does, a list of one ``{0: w, 1: w}`` dict per label, or 'balanced'
+    for every label.
+    """
+    class_weight = est.class_weight
+    multilabel = est._label_binarizer.y_type_.startswith("multilabel")
+    n_outputs = y.shape[1] if multilabel else 1
+    if class_weight == "balanced":
+        return ["balanced"] * n_outputs
+    if multilabel and not isinstance(class_weight, list):
         raise ValueError(
-            "class_weight='balanced' is not supported for partial_fit: the "
-            "class frequencies of one chunk are not those of the data set. "
-            "Pass a dict, e.g. computed with "
-            "sklearn.utils.class_weight.compute_class_weight on all labels."
+            "For multilabel targets class_weight must be 'balanced' or a list "
+            f"of {n_outputs} dicts, one per label, each {{0: weight, 1: weight}} "
+            "(as in RandomForestClassifier); got a dict."
         )
-    if isinstance(est.class_weight, dict):
-        unknown = set(est.class_weight) - set(est.classes_.tolist())
+    if not multilabel and isinstance(class_weight, list):
+        raise ValueError(
+            "A list of class_weight dicts is for multilabel targets (one dict "
+            "per label); pass one dict {label: weight} or 'balanced'."
+        )
+    if not multilabel:
+        class_weight, known = [class_weight], [est.classes_.tolist()]
+    else:
+        if len(class_weight) != n_outputs:
+            raise ValueError(
+                f"class_weight has {len(class_weight)} dicts but y has "
+                f"{n_outputs} labels: give one dict per label."
+            )
+        known = [[0, 1]] * n_outputs
+    for weights, labels in zip(class_weight, known):
+        if not isinstance(weights, dict):
+            raise ValueError(
+                f"class_weight must hold dicts {{label: weight}}; got {weights!r}."
+            )
+        unknown = set(weights) - set(labels)
         if unknown:
             raise ValueError(
                 f"class_weight has labels {sorted(unknown, key=str)} that are "
-                f"not among the classes {est.classes_.tolist()}."
+                f"not among the classes {labels}."
             )
         bad = {
             label: w
-            for label, w in est.class_weight.items()
+            for label, w in weights.items()
             if not isinstance(w, Real) or not 0 <= w < np.inf
         }
         if bad:
             raise ValueError(
                 f"class_weight values must be finite non-negative numbers; got {bad}."
             )
-    weights = compute_sample_weight(est.class_weight, y).astype(est._dtype)
+    return class_weight
+
+
+def _fold_class_weight(est, y, sample_weight):
+    """``class_weight`` checked and multiplied into the sample weights.
+
+    'balanced' counts each class by its total sample weight, among the rows
+    of positive weight, so that a weighted fit equals the fit on repeated
+    rows (a row of weight 0 is a row that is not there).  Multilabel
+    targets multiply the weights of their labels, as
+    :func:`sklearn.utils.class_weight.compute_sample_weight` does.
+    """
+    columns = y.reshape(len(y), -1)
+    present = np.ones(len(y), bool) if sample_weight is None else sample_weight > 0
+    weights = np.ones(len(y))
+    for k, class_weight in enumerate(_class_weight_per_output(est, y)):
+        y_k = columns[:, k]
+        classes = np.unique(y_k[present])
+        per_class = compute_class_weight(
+            class_weight,
+            classes=classes,
+            y=y_k[present],
+            sample_weight=None if sample_weight is None else sample_weight[present],
+        )
+        # Rows of a class seen only with weight 0 keep weight 0.
+        index = np.searchsorted(classes, y_k).clip(0, len(classes) - 1)
+        weights *= np.where(classes[index] == y_k, per_class[index], 0.0)
+    weights = weights.astype(est._dtype)
     return weights if sample_weight is None else weights * sample_weight
 
 

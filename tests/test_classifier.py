@@ -82,7 +82,7 @@ def test_same_parameters_and_defaults_as_sklearn():
     theirs = MLPClassifier().get_params()
     assert set(theirs) <= set(ours)
     assert {k: ours[k] for k in theirs} == theirs
-    assert ours["dtype"] is np.float32
+    assert ours["dtype"] is None  # MLPClassifier's dtype rules
 
 
 def test_same_parameter_constraints_as_sklearn():
@@ -175,6 +175,67 @@ def test_computes_in_dtype_whatever_the_input(dtype, input_dtype):
     assert clf.predict_proba(X[:5].astype(input_dtype)).dtype == expected
 
 
+@pytest.mark.parametrize(
+    "make_input, expected",
+    [
+        (lambda X: X.astype(np.float32), np.float32),
+        (lambda X: X.astype(np.float64), np.float64),
+        (lambda X: X.astype(np.float16), np.float64),
+        (lambda X: X.astype(np.int64), np.float64),
+        (lambda X: X.astype(np.uint8), np.float64),
+        (lambda X: X > 8, np.float64),
+        (lambda X: X.tolist(), np.float64),
+        (lambda X: sp.csr_matrix(X.astype(np.float32)), np.float32),
+        (lambda X: sp.csr_matrix(X), np.float64),
+    ],
+    ids=["f32", "f64", "f16", "int64", "uint8", "bool", "list", "csr32", "csr64"],
+)
+def test_default_dtype_follows_the_input_as_mlpclassifier(make_input, expected):
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = make_input(X[:200])
+    ours = _quiet_fit(NumpyMLPClassifier((10,), max_iter=2), X, y[:200])
+    theirs = _quiet_fit(MLPClassifier((10,), max_iter=2), X, y[:200])
+    assert ours.coefs_[0].dtype == theirs.coefs_[0].dtype == expected
+    assert ours.predict_proba(X).dtype == theirs.predict_proba(X).dtype == expected
+
+
+def test_default_dtype_follows_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    X, y = load_digits(return_X_y=True)
+    frame = pd.DataFrame(X[:100].astype(np.float32))
+    clf = _quiet_fit(NumpyMLPClassifier((5,), max_iter=2), frame, y[:100])
+    assert clf.coefs_[0].dtype == np.float32
+    clf = _quiet_fit(NumpyMLPClassifier((5,), max_iter=2), frame.astype(int), y[:100])
+    assert clf.coefs_[0].dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "first, second", [(np.float32, np.float64), (np.float64, np.float32)]
+)
+def test_continued_training_keeps_the_fitted_dtype(first, second):
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    warm = _quiet_fit(
+        NumpyMLPClassifier((5,), max_iter=2, warm_start=True), X.astype(first), y
+    )
+    _quiet_fit(warm, X.astype(second), y)
+    assert all(W.dtype == first for W in warm.coefs_ + warm.intercepts_)
+    inc = NumpyMLPClassifier((5,)).partial_fit(
+        X.astype(first), y, classes=np.arange(10)
+    )
+    inc.partial_fit(X.astype(second), y)
+    assert all(W.dtype == first for W in inc.coefs_ + inc.intercepts_)
+    # A refit starts again from the new input's dtype.
+    assert (
+        _quiet_fit(warm.set_params(warm_start=False), X.astype(second), y)
+        .coefs_[0]
+        .dtype
+        == second
+    )
+
+
 def test_float32_and_float64_agree(digits):
     X_train, X_test, y_train, _ = digits
     preds = [
@@ -258,12 +319,13 @@ def test_failed_fit_leaves_fitted_model_unchanged(digits):
     _assert_same_state(before, _state(clf))
 
 
-def test_non_finite_loss_keeps_last_finite_weights():
+@pytest.mark.parametrize("dtype, scale", [(np.float32, 1e30), (np.float64, 1e300)])
+def test_non_finite_loss_keeps_last_finite_weights(dtype, scale):
     rng = np.random.RandomState(0)
-    X = rng.uniform(0, 255, size=(200, 20)) * 1e30
+    X = rng.uniform(0, 255, size=(200, 20)) * scale
     y = rng.randint(0, 3, 200)
     clf = NumpyMLPClassifier(
-        solver="sgd", learning_rate_init=10.0, max_iter=20, random_state=0
+        solver="sgd", learning_rate_init=10.0, max_iter=20, random_state=0, dtype=dtype
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

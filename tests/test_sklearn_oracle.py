@@ -131,3 +131,17 @@ def test_warm_start_matches_sklearn():
     for a, b in zip(ours.coefs_, theirs.coefs_):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-10)
     assert ours.loss_curve_ == pytest.approx(theirs.loss_curve_, rel=1e-7)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_default_parameters_give_mlpclassifiers_coefs(solver):
+    # The drop-in promise: no argument changed, float64 input, same weights.
+    X, y = _data("multiclass")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = NumpyMLPClassifier(solver=solver, random_state=0).fit(X, y)
+        theirs = MLPClassifier(solver=solver, random_state=0).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        assert a.dtype == b.dtype == np.float64
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)

@@ -11,10 +11,6 @@ Left out, and why:
   ``test_classifier.py``.
 * ``test_gradient``: calls the private ``_loss_grad_lbfgs``; our own central
   difference checks live in ``test_network.py``.
-* ``test_mlp_param_dtypes`` with float64 input: asserts that float64 input
-  gives float64 weights. skmlp computes in ``dtype`` (float32 by default)
-  whatever the input dtype -- a deliberate difference; with
-  ``dtype=np.float64`` it holds (see ``test_classifier.py``).
 * Regressor-only tests (``MLPRegressor`` is not part of skmlp).
 """
 
@@ -106,7 +102,7 @@ def test_sklearn_joblib_partial_fit(tmp_path):
     _sklearn_test("test_mlp_loading_from_joblib_partial_fit")(tmp_path)
 
 
-def test_sklearn_param_dtypes_float32():
-    # float32 input keeps float32 weights (the float64 half is left out, see
-    # the module docstring).
-    _sklearn_test("test_mlp_param_dtypes")(np.float32, NumpyMLPClassifier)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sklearn_param_dtypes(dtype):
+    # The default dtype follows the input's, as MLPClassifier's does.
+    _sklearn_test("test_mlp_param_dtypes")(dtype, NumpyMLPClassifier)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from skmlp import NumpyMLPClassifier
 
@@ -43,24 +43,81 @@ def test_balanced_class_weight_equals_its_sample_weights(data):
     X, y = X[keep], y[keep]
     sw = np.random.RandomState(0).uniform(0.5, 2, len(y))
     a = fit(X, y, max_iter=3, class_weight="balanced").fit(X, y, sample_weight=sw)
-    b = fit(X, y, max_iter=3).fit(
-        X, y, sample_weight=sw * compute_sample_weight("balanced", y)
+    # The class frequencies count the sample weights.
+    per_class = compute_class_weight(
+        "balanced", classes=np.unique(y), y=y, sample_weight=sw
     )
+    b = fit(X, y, max_iter=3).fit(X, y, sample_weight=sw * per_class[y])
     for p, q in zip(a.coefs_, b.coefs_):
         np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-7)
+    unweighted = fit(X, y, max_iter=3).fit(
+        X, y, sample_weight=sw * compute_sample_weight("balanced", y)
+    )
+    assert not np.allclose(a.coefs_[0], unweighted.coefs_[0])
+
+
+def test_balanced_weighted_fit_equals_repeated_rows_fit(data):
+    X, y, _, _ = data
+    X, y = X[:300], y[:300]
+    sw = np.random.RandomState(1).randint(0, 4, len(y))
+    X_rep, y_rep = X.repeat(sw, axis=0), y.repeat(sw)
+    params = dict(
+        class_weight="balanced", batch_size=len(y_rep), shuffle=False, max_iter=5
+    )
+    weighted = fit(X, y, **params).fit(X, y, sample_weight=sw)
+    repeated = fit(X_rep, y_rep, **params)
+    assert weighted.coefs_[0].dtype == np.float64
+    for p, q in zip(
+        weighted.coefs_ + weighted.intercepts_, repeated.coefs_ + repeated.intercepts_
+    ):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
+
+
+def test_balanced_class_weight_hides_partial_fit(data):
+    X, y, _, _ = data
+    clf = NumpyMLPClassifier(class_weight="balanced")
+    assert not hasattr(clf, "partial_fit")
+    with pytest.raises(AttributeError) as exc:
+        clf.partial_fit(X, y, classes=np.arange(10))
+    # available_if chains the reason, as for MLPClassifier's lbfgs.
+    assert "compute_class_weight" in str(exc.value.__cause__)
+    # A dict works, and set_params brings partial_fit back.
+    assert hasattr(clf.set_params(class_weight={0: 2.0}), "partial_fit")
+    clf.partial_fit(X, y, classes=np.arange(10))
+
+
+def test_multilabel_class_weight_as_random_forest():
+    rng = np.random.RandomState(0)
+    X = rng.rand(60, 4)
+    Y = (rng.rand(60, 3) < [0.2, 0.5, 0.8]).astype(int)
+    cw = [{0: 1.0, 1: 3.0}, {0: 2.0, 1: 1.0}, {0: 1.0, 1: 1.0}]
+    params = dict(max_iter=3, hidden_layer_sizes=(8,))
+    a = fit(X, Y, class_weight=cw, **params)
+    b = fit(X, Y, **params).fit(X, Y, sample_weight=compute_sample_weight(cw, Y))
+    np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-10)
+    c = fit(X, Y, class_weight="balanced", **params)
+    d = fit(X, Y, **params).fit(
+        X, Y, sample_weight=compute_sample_weight("balanced", Y)
+    )
+    np.testing.assert_allclose(c.coefs_[0], d.coefs_[0], rtol=1e-10)
+    assert not np.allclose(a.coefs_[0], c.coefs_[0])
 
 
 def test_class_weight_errors(data):
     X, y, _, _ = data
     with pytest.raises(ValueError, match="not among the classes"):
         fit(X, y, max_iter=1, class_weight={42: 2.0})
-    with pytest.raises(ValueError, match="partial_fit"):
-        NumpyMLPClassifier(class_weight="balanced").partial_fit(
-            X, y, classes=np.arange(10)
-        )
+    with pytest.raises(ValueError, match="for multilabel targets"):
+        fit(X, y, max_iter=1, class_weight=[{0: 1.0}])
     Y = np.eye(3)[np.arange(30) % 3].astype(int)
-    with pytest.raises(ValueError, match="multilabel"):
-        fit(np.ones((30, 2)), Y, max_iter=1, class_weight="balanced")
+    with pytest.raises(ValueError, match="list of 3 dicts"):
+        fit(np.ones((30, 2)), Y, max_iter=1, class_weight={0: 1.0})
+    with pytest.raises(ValueError, match="2 dicts but y has 3 labels"):
+        fit(np.ones((30, 2)), Y, max_iter=1, class_weight=[{0: 1}, {1: 2}])
+    with pytest.raises(ValueError, match=r"not among the classes \[0, 1\]"):
+        fit(np.ones((30, 2)), Y, max_iter=1, class_weight=[{2: 1}] * 3)
+    with pytest.raises(ValueError, match="values must be finite"):
+        fit(np.ones((30, 2)), Y, max_iter=1, class_weight=[{1: -1}] * 3)
 
 
 # ------------------------------------------------------------ label smoothing
