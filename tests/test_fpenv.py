@@ -87,7 +87,7 @@ def _decaying_fit(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # max_iter reached on purpose
         clf.fit(X, y)
-    state = clf._optimizer_state
+    state = clf._optimizer_state["optimizer"]
     return clf, _n_subnormal([*clf.coefs_, state["m"], state["v"]])
 
 
