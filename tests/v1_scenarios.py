@@ -17,9 +17,7 @@ class Scenario(NamedTuple):
 
 
 def _data():
-    X, y = make_classification(
-        120, 6, n_informative=4, n_classes=3, random_state=0
-    )
+    X, y = make_classification(120, 6, n_informative=4, n_classes=3, random_state=0)
     return X, y
 
 
