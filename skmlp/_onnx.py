@@ -250,26 +250,35 @@ def _shape_calculator(operator):
 
 def _converter(scope, operator, container):
     """Emit the forward pass, probabilities and labels, as skl2onnx does."""
-    from skl2onnx.common._apply_operation import (
-        apply_cast,
-        apply_concat,
-        apply_identity,
-        apply_reshape,
-        apply_sub,
-    )
     from skl2onnx.common.data_types import guess_proto_type
-    from skl2onnx.common.utils_classifier import get_label_classes
     from skl2onnx.proto import onnx_proto
 
     model = operator.raw_operator
     proto_dtype = guess_proto_type(operator.inputs[0].type)
     if proto_dtype != onnx_proto.TensorProto.DOUBLE:
         proto_dtype = onnx_proto.TensorProto.FLOAT
+    y_pred = _add_forward_pass(scope, operator, container, proto_dtype)
+    proba_name = operator.outputs[1].full_name
+    _add_probabilities(scope, model, container, y_pred, proba_name, proto_dtype)
+    label_name = operator.outputs[0].full_name
+    if _is_multilabel(model):
+        _add_indicator_labels(scope, container, y_pred, label_name, proto_dtype)
+    else:
+        _add_class_labels(scope, model, container, proba_name, label_name)
+
+
+def _add_forward_pass(scope, operator, container, proto_dtype):
+    """Cast the input, then MatMul + Add + activation per layer.
+
+    Returns the name of the network output.
+    """
+    from skl2onnx.common._apply_operation import apply_cast
+    from skl2onnx.proto import onnx_proto
+
+    model = operator.raw_operator
     np_dtype = (
         np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
     )
-
-    # Forward pass: cast the input, then MatMul + Add + activation per layer.
     current = scope.get_unique_variable_name("cast_input")
     apply_cast(scope, operator.inputs[0].full_name, current, container, to=proto_dtype)
     n_layers = len(model.coefs_)
@@ -307,12 +316,18 @@ def _converter(scope, operator, container):
             proto_dtype,
         )
         current = act_name
-    y_pred = current
+    return current
 
-    proba_name = operator.outputs[1].full_name
-    label_name = operator.outputs[0].full_name
+
+def _add_probabilities(scope, model, container, y_pred, proba_name, proto_dtype):
+    """The probability output: ``[1 - p, p]`` for one logistic unit."""
+    from skl2onnx.common._apply_operation import (
+        apply_concat,
+        apply_identity,
+        apply_sub,
+    )
+
     if model.n_outputs_ == 1:
-        # Binary: one logistic unit p; probabilities are [1 - p, p].
         one_name = scope.get_unique_variable_name("unity")
         neg_name = scope.get_unique_variable_name("negative_class_proba")
         container.add_initializer(one_name, proto_dtype, [], [1])
@@ -321,28 +336,40 @@ def _converter(scope, operator, container):
     else:
         apply_identity(scope, y_pred, proba_name, container)
 
-    if _is_multilabel(model):
-        # Indicator matrix: 1 where the probability is > 0.5, as
-        # LabelBinarizer.inverse_transform does.
-        # Greater, not ai.onnx.ml's Binarizer: onnxruntime has no double
-        # Binarizer.
-        half = scope.get_unique_variable_name("half")
-        container.add_initializer(half, proto_dtype, [], [0.5])
-        binarized = scope.get_unique_variable_name("binariser_output")
-        container.add_node(
-            "Greater",
-            [y_pred, half],
-            binarized,
-            name=scope.get_unique_operator_name("Greater"),
-        )
-        apply_cast(
-            scope,
-            binarized,
-            label_name,
-            container,
-            to=onnx_proto.TensorProto.INT64,
-        )
-        return
+
+def _add_indicator_labels(scope, container, y_pred, label_name, proto_dtype):
+    """Multilabel: 1 where the probability is > 0.5, as
+    LabelBinarizer.inverse_transform does.
+
+    Greater, not ai.onnx.ml's Binarizer: onnxruntime has no double
+    Binarizer.
+    """
+    from skl2onnx.common._apply_operation import apply_cast
+    from skl2onnx.proto import onnx_proto
+
+    half = scope.get_unique_variable_name("half")
+    container.add_initializer(half, proto_dtype, [], [0.5])
+    binarized = scope.get_unique_variable_name("binariser_output")
+    container.add_node(
+        "Greater",
+        [y_pred, half],
+        binarized,
+        name=scope.get_unique_operator_name("Greater"),
+    )
+    apply_cast(
+        scope,
+        binarized,
+        label_name,
+        container,
+        to=onnx_proto.TensorProto.INT64,
+    )
+
+
+def _add_class_labels(scope, model, container, proba_name, label_name):
+    """The label of the most probable class (int64 or string)."""
+    from skl2onnx.common._apply_operation import apply_reshape
+    from skl2onnx.common.utils_classifier import get_label_classes
+    from skl2onnx.proto import onnx_proto
 
     classes = np.asarray(get_label_classes(scope, model))
     if classes.dtype.kind in "biuf":
