@@ -54,9 +54,11 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 def _atomic(method):
     """Undo every attribute change of a fit that raises.
 
-    Training works on fresh copies of the parameters and of the optimizer
-    state, so restoring the attribute dict is enough to leave an already
-    fitted model exactly as it was.
+    Training works on fresh copies of the parameters, the optimizer state
+    and the curves, and the trainer's fitted attributes are written in one
+    place at the end (``_commit``), never mutated in place: restoring the
+    attribute dict is enough to leave an already fitted model exactly as it
+    was.
     """
 
     @functools.wraps(method)
@@ -577,7 +579,12 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             self.out_activation_ = "softmax"
         else:
             self.out_activation_ = "logistic"
-        for name in ("_optimizer_state", "_best_flat", "_no_improvement_count"):
+        for name in (
+            "_optimizer_state",
+            "_best_flat",
+            "_no_improvement_count",
+            "_stopped_early",
+        ):
             self.__dict__.pop(name, None)
         return glorot_uniform(layer_units, self.activation, random_state, self._dtype)
 

@@ -308,6 +308,8 @@ class FitRun:
         until then).
     rate : float
         The current epoch's base learning rate.
+    epoch_loss : float
+        Mean training loss of the epoch :meth:`run_epoch` just ran.
     """
 
     problem: object
@@ -327,6 +329,7 @@ class FitRun:
     n_iter: int = 0
     loss: object = None
     rate: float = 0.0
+    epoch_loss: float = 0.0
 
     @classmethod
     def start(cls, problem, tasks, monitor):
@@ -376,16 +379,9 @@ class FitRun:
             try:
                 for _ in range(self.problem.hp.max_iter):
                     self.begin_epoch()
-                    problem = self.run_epoch()
-                    if problem:
-                        self.undo_epoch()
-                        warnings.warn(
-                            "Training stopped in epoch %d: %s. The weights of "
-                            "the last finite epoch are kept. Scale the inputs "
-                            "(e.g. StandardScaler) or lower learning_rate_init."
-                            % (self.n_iter + 1, problem),
-                            ConvergenceWarning,
-                        )
+                    failure = self.run_epoch()
+                    if failure:
+                        self.abandon_epoch(failure)
                         break
                     if self.end_epoch():
                         break
@@ -416,7 +412,7 @@ class FitRun:
 
         Returns
         -------
-        problem : str or None
+        failure : str or None
             What became non-finite, or None for a good epoch (whose mean
             loss is then ``self.epoch_loss``).
         """
@@ -528,6 +524,16 @@ class FitRun:
         """Go back to the epoch's checkpoint and abandon its task."""
         self.checkpoint.restore(self.problem.params, self.optimizer, self.clock)
         self.tasks.abandon()
+
+    def abandon_epoch(self, failure):
+        """Undo an epoch that became non-finite, and say so."""
+        self.undo_epoch()
+        warnings.warn(
+            "Training stopped in epoch %d: %s. The weights of the last finite "
+            "epoch are kept. Scale the inputs (e.g. StandardScaler) or lower "
+            "learning_rate_init." % (self.n_iter + 1, failure),
+            ConvergenceWarning,
+        )
 
     def kept_loss(self):
         """Loss of the kept weights, when no epoch completed (``loss_``)."""

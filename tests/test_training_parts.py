@@ -15,6 +15,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 
 from skmlp import NumpyMLPClassifier
+from skmlp._callbacks import NoTasks
 from skmlp._fit_data import FitProblem, Hyperparameters, TrainingSet
 from skmlp._fit_state import (
     FitMode,
@@ -245,17 +246,6 @@ def test_train_step_takes_no_step_on_a_non_finite_loss():
 
 
 # ------------------------------------------------- a trainer, no estimator
-class _NoTasks:
-    def begin(self, params, name="epoch"):
-        pass
-
-    def end(self, params):
-        return False
-
-    def abandon(self):
-        pass
-
-
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_fit_stochastic_runs_without_an_estimator(solver):
     """What a second (batched) trainer does: build the problem by hand and
@@ -288,7 +278,7 @@ def test_fit_stochastic_runs_without_an_estimator(solver):
             fitted={},
             decode=binarizer.inverse_transform,
         )
-        result = fit_stochastic(problem, _NoTasks())
+        result = fit_stochastic(problem, NoTasks())
 
     for a, b in zip(
         result.params.coefs + result.params.intercepts, est.coefs_ + est.intercepts_
