@@ -1,7 +1,5 @@
 """``NumpyMLPClassifier``: the scikit-learn estimator around the NumPy core."""
 
-import functools
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelBinarizer
@@ -17,18 +15,16 @@ from ._fit_data import (
     FitProblem,
     Hyperparameters,
     TrainingSet,
+    continued_params,
 )
-from ._fit_state import FitMode
-from ._losses import smooth_targets
+from ._fit_state import FitMode, atomic
 from ._network import (
     Params,
-    as_params,
     glorot_uniform,
-    n_params,
     predict_chunked,
     widen_overflowing_rows,
 )
-from ._training import fit_lbfgs, fit_stochastic, validation_split
+from ._training import fit_lbfgs, fit_stochastic, training_sets
 from ._validation import (
     PARAMETER_CONSTRAINTS,
     dropout_rates,
@@ -49,29 +45,6 @@ except ImportError:  # pragma: no cover - older scikit-learn
 __all__ = ["NumpyMLPClassifier"]
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-
-
-def _atomic(method):
-    """Undo every attribute change of a fit that raises.
-
-    Training works on fresh copies of the parameters, the optimizer state
-    and the curves, and the trainer's fitted attributes are written in one
-    place at the end (``_commit``), never mutated in place: restoring the
-    attribute dict is enough to leave an already fitted model exactly as it
-    was.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        snapshot = dict(self.__dict__)
-        try:
-            return method(self, *args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            raise
-
-    return wrapper
 
 
 class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
@@ -449,7 +422,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.optimizer_state = optimizer_state
 
     # ------------------------------------------------------------------ fit
-    @_atomic
+    @atomic
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Fit the model to data matrix X and target(s) y.
@@ -488,7 +461,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, False, X_val, y_val)
 
     @available_if(lambda est: est._check_solver())
-    @_atomic
+    @atomic
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X, y, sample_weight=None, classes=None, X_val=None, y_val=None
@@ -588,25 +561,6 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             self.__dict__.pop(name, None)
         return glorot_uniform(layer_units, self.activation, random_state, self._dtype)
 
-    def _current_params(self, layer_units):
-        """A fresh flat copy of the fitted weights, to continue training on."""
-        expected = [(a, b) for a, b in zip(layer_units[:-1], layer_units[1:])]
-        found = [W.shape for W in self.coefs_]
-        if found != expected:
-            raise ValueError(
-                "The fitted network has layer shapes %s but the current "
-                "parameters and data need %s; hidden_layer_sizes or the "
-                "number of outputs changed since the last fit. Set "
-                "warm_start=False to refit from scratch." % (found, expected)
-            )
-        flat = np.empty(n_params(layer_units)[1], dtype=self._dtype)
-        params = as_params(flat, layer_units)
-        for dst, src in zip(
-            params.coefs + params.intercepts, self.coefs_ + self.intercepts_
-        ):
-            dst[...] = src
-        return params
-
     def _fit(self, X, y, sample_weight, incremental, X_val, y_val):
         """Prepare, train, commit: the whole of ``fit`` and ``partial_fit``.
 
@@ -653,7 +607,6 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """
         hidden = hidden_layer_sizes(self)
         dropout = self._dropout_rates()  # fail on a bad rate before any work
-        stochastic = self.solver in _STOCHASTIC_SOLVERS
         if mode.incremental and self.early_stopping and X_val is None:
             raise ValueError(
                 "partial_fit does not support early_stopping=True without a "
@@ -670,28 +623,24 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         if mode.fresh:
             params = self._initialize(Y, layer_units, random_state)
         else:
-            params = self._current_params(layer_units)
+            params = continued_params(
+                self.coefs_, self.intercepts_, layer_units, self._dtype
+            )
         self._layer_units = layer_units
         hp = Hyperparameters.of(
             self.get_params(), out_activation=self.out_activation_, dropout=dropout
         )
-        train = TrainingSet(X, Y, sample_weight)
-        if stochastic and val is None and self.early_stopping:
-            train, val = validation_split(
-                train, self.validation_fraction, self.classes_, self._labels,
-                random_state,
-            )  # fmt: skip
-        # After the split, which stratifies on (and scores against) true labels.
-        train = train._replace(
-            Y=smooth_targets(Y, self.label_smoothing, self.out_activation_)
-        )
+        train, val = training_sets(
+            TrainingSet(X, Y, sample_weight), val, hp, self.classes_, self._labels,
+            random_state,
+        )  # fmt: skip
         problem = FitProblem(
             hp=hp,
             mode=mode,
             layer_units=layer_units,
             params=params,
             train=train,
-            val=val if stochastic else None,
+            val=val,
             random_state=random_state,
             fitted={} if mode.fresh else vars(self),
             decode=self._labels,

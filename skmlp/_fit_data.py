@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from ._fit_state import FitMode
 from ._monitor import MonitorSettings
-from ._network import Params, predict_chunked
+from ._network import Params, as_params, n_params, predict_chunked
 from ._schedules import Schedule
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "Hyperparameters",
     "TrainingSet",
     "ValidationSet",
+    "continued_params",
     "network_output",
 ]
 
@@ -295,3 +296,34 @@ def network_output(X, params, hp, rows=None):
     """
     chunk = PREDICT_CHUNK if rows is None else GATHER_CHUNK
     return predict_chunked(X, params, hp.activation, hp.out_activation, chunk, rows)
+
+
+def continued_params(coefs, intercepts, layer_units, dtype):
+    """A fresh flat copy of fitted weights, to continue training on.
+
+    Parameters
+    ----------
+    coefs, intercepts : list of ndarray
+        The fitted ``coefs_`` and ``intercepts_``.
+    layer_units : list of int
+        The layers the current parameters and data need.
+    dtype : numpy.dtype
+        The model's dtype.
+
+    Returns
+    -------
+    params : Params
+    """
+    expected = [(a, b) for a, b in zip(layer_units[:-1], layer_units[1:])]
+    found = [W.shape for W in coefs]
+    if found != expected:
+        raise ValueError(
+            "The fitted network has layer shapes %s but the current "
+            "parameters and data need %s; hidden_layer_sizes or the "
+            "number of outputs changed since the last fit. Set "
+            "warm_start=False to refit from scratch." % (found, expected)
+        )
+    params = as_params(np.empty(n_params(layer_units)[1], dtype=dtype), layer_units)
+    for dst, src in zip(params.coefs + params.intercepts, coefs + intercepts):
+        dst[...] = src
+    return params

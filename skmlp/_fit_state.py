@@ -14,6 +14,7 @@ that skops loads it without trusting any type of ours.
 """
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ from ._schedules import Clock
 
 __all__ = [
     "STATE_VERSION",
+    "atomic",
     "Checkpoint",
     "FitMode",
     "History",
@@ -303,3 +305,27 @@ class Checkpoint:
         if self.state is not None:
             optimizer.load_state(self.state)
         vars(clock).update(vars(self.clock))
+
+
+def atomic(method):
+    """Undo every attribute change of a fit that raises.
+
+    Decorates ``fit`` and ``partial_fit``.  Training works on fresh copies
+    of the parameters, the optimizer state and the curves, and the
+    trainer's fitted attributes are written in one place at the end (the
+    estimator's ``_commit``), never mutated in place: restoring the
+    attribute dict is enough to leave an already fitted model exactly as it
+    was, whatever attributes a fit sets.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        snapshot = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
+    return wrapper

@@ -40,7 +40,7 @@ from ._fit_data import (
 )
 from ._fit_state import Checkpoint, History, pack_optimizer_state, resume_optimizer
 from ._fpenv import flush_subnormals
-from ._losses import LOSSES
+from ._losses import LOSSES, smooth_targets
 from ._monitor import EarlyStopping
 from ._network import as_params, backward, forward, loss, loss_and_gradient
 from ._schedules import Clock
@@ -54,6 +54,7 @@ __all__ = [
     "fit_stochastic",
     "resume_monitor",
     "train_step",
+    "training_sets",
     "validation_split",
 ]
 
@@ -127,6 +128,38 @@ def validation_split(train, fraction, classes, decode, random_state):
     return TrainingSet(X, Y, sample_weight, train_rows), ValidationSet(
         X, decode(Y_val), Y_val, sw_val, val_rows
     )
+
+
+def training_sets(train, val, hp, classes, decode, random_state):
+    """The data a trainer gets: split off a validation set if needed, smooth.
+
+    Parameters
+    ----------
+    train : TrainingSet
+        All the training data, hard targets.
+    val : ValidationSet or None
+        The user's validation set.
+    hp : Hyperparameters
+    classes, decode, random_state
+        As :func:`validation_split`.
+
+    Returns
+    -------
+    train : TrainingSet
+        Targets smoothed (``label_smoothing``), rows those the
+        early-stopping split kept.
+    val : ValidationSet or None
+        None for 'lbfgs', which scores no validation set.
+    """
+    if hp.solver == "lbfgs":
+        val = None
+    elif val is None and hp.early_stopping:
+        train, val = validation_split(
+            train, hp.validation_fraction, classes, decode, random_state
+        )
+    # After the split, which stratifies on (and scores against) true labels.
+    Y = smooth_targets(train.Y, hp.label_smoothing, hp.out_activation)
+    return train._replace(Y=Y), val
 
 
 # ------------------------------------------------------------------ one step
