@@ -8,8 +8,13 @@ The interface between the estimator and the trainers of
 - :class:`FitProblem`: one prepared fit (all of the above, the starting
   parameters and the fitted state to continue);
 - :class:`FitResult`: the trained parameters and the fitted attributes to
-  set, which the estimator commits in one place.
+  set, which the estimator commits in one place;
+- :func:`continued_params`, :func:`network_output` and
+  :class:`BatchTaker`: parameters, outputs and batches for a trainer.
 
+The estimator side is ``NumpyMLPClassifier._fit``: ``mode =
+FitMode.of(...)``, ``problem = self._prepare(...)``, ``result =
+fit_stochastic(problem, tasks)`` (or ``fit_lbfgs``), ``self._commit(result)``.
 A trainer that fits many networks at once builds one :class:`FitProblem`
 per network (or shares its data) and returns one :class:`FitResult` each.
 """
