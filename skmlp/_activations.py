@@ -12,7 +12,9 @@ Every hidden activation is a pair of pure array functions:
   derivative needs the input instead declares ``needs_input=True``; the
   forward pass then keeps ``Z`` for it and passes ``Z`` as the first argument.
 
-Adding an activation is one entry in :data:`ACTIVATIONS`.
+Adding an activation is one entry in :data:`ACTIVATIONS` (every estimator
+parameter check and test reads it), plus its ONNX graph in
+:data:`skmlp._onnx.ONNX_ACTIVATIONS`: a test fails until it is there.
 """
 
 from collections.abc import Callable

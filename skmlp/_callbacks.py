@@ -1,6 +1,6 @@
 """scikit-learn callback tasks for the training loops (estimator side)."""
 
-__all__ = ["FitTasks"]
+__all__ = ["FitTasks", "NoTasks"]
 
 
 class FitTasks:
@@ -80,3 +80,24 @@ class FitTasks:
         self.abandon()
         if self.root is not None:
             self.root.call_on_fit_task_end(**self._hook_args(params))
+
+
+class NoTasks:
+    """Callback tasks that do nothing: for a trainer run without callbacks.
+
+    Has the methods the trainers call on :class:`FitTasks`; ``end`` never
+    asks to stop.
+    """
+
+    def begin(self, params, name="epoch"):
+        """Open nothing."""
+
+    def end(self, params):
+        """Close nothing; never asks to stop."""
+        return False
+
+    def abandon(self):
+        """Close nothing."""
+
+    def finish(self, params):
+        """Close nothing."""

@@ -1,7 +1,5 @@
 """``NumpyMLPClassifier``: the scikit-learn estimator around the NumPy core."""
 
-import functools
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelBinarizer
@@ -11,15 +9,22 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_targ
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import FitTasks
+from ._fit_data import (
+    GATHER_CHUNK,
+    PREDICT_CHUNK,
+    FitProblem,
+    Hyperparameters,
+    TrainingSet,
+    continued_params,
+)
+from ._fit_state import FitMode, atomic
 from ._network import (
     Params,
-    as_params,
     glorot_uniform,
-    n_params,
     predict_chunked,
     widen_overflowing_rows,
 )
-from ._training import TrainingSet, fit_lbfgs, fit_stochastic
+from ._training import fit_lbfgs, fit_stochastic, training_sets
 from ._validation import (
     PARAMETER_CONSTRAINTS,
     dropout_rates,
@@ -40,34 +45,6 @@ except ImportError:  # pragma: no cover - older scikit-learn
 __all__ = ["NumpyMLPClassifier"]
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-
-# Rows per forward pass at predict time: bounds the memory of predicting on
-# a large X to O(chunk * widest layer) whatever n_samples is.
-_PREDICT_CHUNK = 8192
-# Rows gathered at a time to score a part of X given by row indices (the
-# early-stopping validation rows): 3 MB of MNIST, a fraction of X's copy.
-_GATHER_CHUNK = 1024
-
-
-def _atomic(method):
-    """Undo every attribute change of a fit that raises.
-
-    Training works on fresh copies of the parameters and of the optimizer
-    state, so restoring the attribute dict is enough to leave an already
-    fitted model exactly as it was.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        snapshot = dict(self.__dict__)
-        try:
-            return method(self, *args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            raise
-
-    return wrapper
 
 
 class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
@@ -459,7 +436,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.optimizer_state = optimizer_state
 
     # ------------------------------------------------------------------ fit
-    @_atomic
+    @atomic
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Fit the model to data matrix X and target(s) y.
@@ -498,7 +475,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, False, X_val, y_val)
 
     @available_if(lambda est: est._check_partial_fit())
-    @_atomic
+    @atomic
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X, y, sample_weight=None, classes=None, X_val=None, y_val=None
@@ -595,7 +572,12 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return True
 
     def _initialize(self, Y, layer_units, random_state):
-        """First-fit state: output layer, Glorot weights, empty curves."""
+        """First-fit state: output layer, counters, Glorot weights.
+
+        The stochastic fitted state of an earlier fit (curves, monitor,
+        optimizer) is not read by a fresh fit; the private part of it is
+        dropped here so that no later call continues it.
+        """
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = Y.shape[1]
@@ -604,107 +586,118 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             self.out_activation_ = "softmax"
         else:
             self.out_activation_ = "logistic"
-        params = glorot_uniform(layer_units, self.activation, random_state, self._dtype)
-        self._best_flat = params.flat.copy()
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._initialize_curves()
-        self.__dict__.pop("_optimizer_state", None)
-        return params
-
-    def _initialize_curves(self):
-        """Empty curves and counters of the stochastic solvers."""
-        self.loss_curve_ = []
-        self.learning_rate_curve_ = []
-        self._no_improvement_count = 0
-        self._stopped_early = False
-        if self.early_stopping:
-            self.validation_scores_, self.validation_loss_curve_ = [], []
-            self.best_validation_score_ = -np.inf
-            self.best_validation_loss_ = np.inf
-            self.best_loss_ = None
-        else:
-            self.best_loss_ = np.inf
-            self.validation_scores_ = self.validation_loss_curve_ = None
-            self.best_validation_score_ = self.best_validation_loss_ = None
-
-    def _current_params(self, layer_units):
-        """A fresh flat copy of the fitted weights, to continue training on."""
-        expected = [(a, b) for a, b in zip(layer_units[:-1], layer_units[1:])]
-        found = [W.shape for W in self.coefs_]
-        if found != expected:
-            raise ValueError(
-                "The fitted network has layer shapes %s but the current "
-                "parameters and data need %s; hidden_layer_sizes or the "
-                "number of outputs changed since the last fit. Set "
-                "warm_start=False to refit from scratch." % (found, expected)
-            )
-        flat = np.empty(n_params(layer_units)[1], dtype=self._dtype)
-        params = as_params(flat, layer_units)
-        for dst, src in zip(
-            params.coefs + params.intercepts, self.coefs_ + self.intercepts_
-        ):
-            dst[...] = src
-        # Curves are appended to during training: copy them so that a failed
-        # call leaves the fitted ones untouched.
         for name in (
-            "loss_curve_",
-            "validation_scores_",
-            "validation_loss_curve_",
-            "learning_rate_curve_",
+            "_optimizer_state",
+            "_best_flat",
+            "_no_improvement_count",
+            "_stopped_early",
         ):
-            if isinstance(getattr(self, name, None), list):
-                setattr(self, name, list(getattr(self, name)))
-        return params
+            self.__dict__.pop(name, None)
+        return glorot_uniform(layer_units, self.activation, random_state, self._dtype)
 
     def _fit(self, X, y, sample_weight, incremental, X_val, y_val):
+        """Prepare, train, commit: the whole of ``fit`` and ``partial_fit``.
+
+        The trainers (:func:`~skmlp._training.fit_stochastic`,
+        :func:`~skmlp._training.fit_lbfgs`) never touch the estimator: they
+        take the :class:`~skmlp._fit_data.FitProblem` that
+        :meth:`_prepare` builds and return a
+        :class:`~skmlp._fit_data.FitResult` that :meth:`_commit` writes.
+        """
+        mode = FitMode.of(hasattr(self, "coefs_"), self.warm_start, incremental)
+        problem, (X, y, sample_weight) = self._prepare(
+            X, y, sample_weight, mode, X_val, y_val
+        )
+        if self.solver in _STOCHASTIC_SOLVERS:
+            n_epochs = 1 if incremental else self.max_iter
+            tasks = FitTasks(self, X, y, sample_weight, n_epochs)
+            result = fit_stochastic(problem, tasks)
+        else:
+            # One task per iteration, plus the one scipy opens but never runs.
+            tasks = FitTasks(self, X, y, sample_weight, self.max_iter + 1)
+            result = fit_lbfgs(problem, tasks)
+        tasks.finish(result.params)
+        return self._commit(result)
+
+    def _prepare(self, X, y, sample_weight, mode, X_val, y_val):
+        """Validate the inputs and set up one fit (weights, data sets).
+
+        Sets what a fit sets before training (``classes_``, on a fresh fit
+        the output layer and counters); draws the initial weights and the
+        early-stopping split from ``random_state``, in scikit-learn's order.
+
+        Parameters
+        ----------
+        X, y, sample_weight, X_val, y_val
+            As passed to ``fit`` / ``partial_fit``.
+        mode : FitMode
+
+        Returns
+        -------
+        problem : FitProblem
+            What a trainer needs.
+        checked : tuple of (X, y, sample_weight)
+            The validated inputs, for the callback hooks.
+        """
         hidden = hidden_layer_sizes(self)
-        self._dropout_rates()  # fail on a bad rate before any work
-        stochastic = self.solver in _STOCHASTIC_SOLVERS
-        if incremental and self.early_stopping and X_val is None:
+        dropout = self._dropout_rates()  # fail on a bad rate before any work
+        if mode.incremental and self.early_stopping and X_val is None:
             raise ValueError(
                 "partial_fit does not support early_stopping=True without a "
                 "validation set: pass X_val and y_val to partial_fit."
             )
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
-        )
-        X, y, Y = training_data(self, X, y, incremental, reset=first_pass)
+        X, y, Y = training_data(self, X, y, mode.incremental, reset=mode.fresh)
         sample_weight = training_sample_weight(self, X, y, sample_weight)
         val = validation_set(self, X_val, y_val)
 
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
         random_state = check_random_state(self.random_state)
-        if first_pass:
+        if mode.fresh:
             params = self._initialize(Y, layer_units, random_state)
         else:
-            params = self._current_params(layer_units)
-            if stochastic and not hasattr(self, "learning_rate_curve_"):
-                self._initialize_curves()  # warm start from 'lbfgs'
-            if not incremental:
-                self._stopped_early = False
+            params = continued_params(
+                self.coefs_, self.intercepts_, layer_units, self._dtype
+            )
         self._layer_units = layer_units
-        # Hard targets: the training loops smooth them after the
-        # early-stopping split, which must see the true labels.
-        train = TrainingSet(X, Y, sample_weight)
+        hp = Hyperparameters.of(
+            self.get_params(), out_activation=self.out_activation_, dropout=dropout
+        )
+        train, val = training_sets(
+            TrainingSet(X, Y, sample_weight), val, hp, self.classes_, self._labels,
+            random_state,
+        )  # fmt: skip
+        problem = FitProblem(
+            hp=hp,
+            mode=mode,
+            layer_units=layer_units,
+            params=params,
+            train=train,
+            val=val,
+            random_state=random_state,
+            fitted={} if mode.fresh else vars(self),
+            decode=self._labels,
+        )
+        return problem, (X, y, sample_weight)
 
-        if stochastic:
-            tasks = FitTasks(
-                self, X, y, sample_weight, 1 if incremental else self.max_iter
-            )
-            params = fit_stochastic(
-                self, params, train, val, random_state, incremental, tasks
-            )
-        else:
-            # One task per iteration, plus the one scipy opens but never runs.
-            tasks = FitTasks(self, X, y, sample_weight, self.max_iter + 1)
-            params = fit_lbfgs(self, params, train, tasks)
-        tasks.finish(params)
+    def _commit(self, result):
+        """Write a trainer's result: the fitted attributes, then the weights.
 
+        Parameters
+        ----------
+        result : FitResult
+
+        Returns
+        -------
+        self : NumpyMLPClassifier
+        """
+        params = result.params
         if not np.isfinite(params.flat).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data "
                 "may contain large values and need to be preprocessed."
             )
+        if result.attributes is not None:
+            self.__dict__.update(result.attributes)
         self.coefs_ = params.coefs
         self.intercepts_ = params.intercepts
         return self
@@ -720,7 +713,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         if params is None:
             # predict_chunked reads only the per-layer views.
             params = Params(None, self.coefs_, self.intercepts_, None)
-        chunk = _PREDICT_CHUNK if rows is None else _GATHER_CHUNK
+        chunk = PREDICT_CHUNK if rows is None else GATHER_CHUNK
         return predict_chunked(
             X, params, self.activation, self.out_activation_, chunk, rows
         )

@@ -30,86 +30,137 @@ these cases:
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["register_onnx_converter", "to_onnx"]
+__all__ = ["ONNX_ACTIVATIONS", "register_onnx_converter", "to_onnx"]
 
 _ALIAS = "SkmlpNumpyMLPClassifier"
 
-_ACTIVATION_OPS = {
-    "identity": ("Identity", {}),
-    "tanh": ("Tanh", {}),
-    "logistic": ("Sigmoid", {}),
-    "relu": ("Relu", {}),
-    "softmax": ("Softmax", {}),
-    "leaky_relu": ("LeakyRelu", {"alpha": 0.01}),
-    "elu": ("Elu", {"alpha": 1.0}),
-    "softplus": ("Softplus", {}),
+
+class _Graph:
+    """Node-building helpers bound to one conversion (scope and container).
+
+    Attributes
+    ----------
+    double : bool
+        The graph computes in float64.
+    """
+
+    def __init__(self, scope, container, proto_dtype):
+        from skl2onnx.proto import onnx_proto
+
+        self.scope, self.container, self.proto_dtype = scope, container, proto_dtype
+        self.double = proto_dtype == onnx_proto.TensorProto.DOUBLE
+
+    def node(self, op_type, inputs, output=None, **attrs):
+        """Add an ``op_type`` node; returns its output name."""
+        output = output or self.scope.get_unique_variable_name(op_type.lower())
+        self.container.add_node(
+            op_type,
+            inputs,
+            output,
+            name=self.scope.get_unique_operator_name(op_type),
+            **attrs,
+        )
+        return output
+
+    def const(self, value):
+        """A scalar initializer of the graph's dtype; returns its name."""
+        const_name = self.scope.get_unique_variable_name("const")
+        self.container.add_initializer(const_name, self.proto_dtype, [], [value])
+        return const_name
+
+    def cast(self, value, to):
+        """skl2onnx's Cast, as the converter uses it; returns its output."""
+        from skl2onnx.common._apply_operation import apply_cast
+
+        output = self.scope.get_unique_variable_name("cast")
+        apply_cast(self.scope, value, output, self.container, to=to)
+        return output
+
+
+def _one_op(op_type):
+    def build(g, x, out):
+        g.node(op_type, x, out)
+
+    build.__doc__ = f"One ``{op_type}`` node."
+    return build
+
+
+# onnxruntime's CPU provider has LeakyRelu, Elu and Softplus in float32
+# only: a double graph builds them from operators it has.
+def _leaky_relu(g, x, out):  # max(x, 0.01 x)
+    if not g.double:
+        g.node("LeakyRelu", x, out, alpha=0.01)
+        return
+    g.node("Max", [x, g.node("Mul", [x, g.const(0.01)])], out)
+
+
+def _elu(g, x, out):  # x if x > 0 else exp(x) - 1; exp(min(x, 0)) never overflows
+    if not g.double:
+        g.node("Elu", x, out, alpha=1.0)
+        return
+    negative = g.node(
+        "Sub", [g.node("Exp", g.node("Min", [x, g.const(0.0)])), g.const(1.0)]
+    )
+    g.node("Add", [g.node("Relu", x), negative], out)
+
+
+def _softplus(g, x, out):  # max(x, 0) + log(1 + exp(-|x|)), as logaddexp(0, x)
+    if not g.double:
+        g.node("Softplus", x, out)
+        return
+    tail = g.node("Exp", g.node("Neg", g.node("Abs", x)))
+    log = g.node("Log", g.node("Add", [tail, g.const(1.0)]))
+    g.node("Add", [g.node("Relu", x), log], out)
+
+
+# SiLU and GELU have no operator in the opsets skl2onnx targets.
+def _silu(g, x, out):  # x * sigmoid(x)
+    g.node("Mul", [x, g.node("Sigmoid", x)], out)
+
+
+def _gelu(g, x, out):  # x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))
+    from skl2onnx.proto import onnx_proto
+
+    scaled = g.node("Div", [x, g.const(float(np.sqrt(2.0)))])
+    if g.double:  # no double Erf: float32 inside, about 1e-7 relative
+        float32 = onnx_proto.TensorProto.FLOAT
+        erf = g.cast(g.node("Erf", g.cast(scaled, float32)), g.proto_dtype)
+    else:
+        erf = g.node("Erf", scaled)
+    half_x = g.node("Mul", [x, g.const(0.5)])
+    g.node("Mul", [half_x, g.node("Add", [erf, g.const(1.0)])], out)
+
+
+ONNX_ACTIVATIONS = {
+    "identity": _one_op("Identity"),
+    "tanh": _one_op("Tanh"),
+    "logistic": _one_op("Sigmoid"),
+    "relu": _one_op("Relu"),
+    "softmax": _one_op("Softmax"),
+    "leaky_relu": _leaky_relu,
+    "elu": _elu,
+    "softplus": _softplus,
+    "silu": _silu,
+    "gelu": _gelu,
 }
-"""Activations that are one ONNX operator (with its attributes)."""
+"""ONNX builder of every activation, ``build(graph, x, out)``.
 
-
-_NO_DOUBLE_KERNEL = {"leaky_relu", "elu", "softplus"}
-"""Single-operator activations onnxruntime's CPU provider cannot run in double."""
+One entry per name of :data:`skmlp._activations.ACTIVATIONS` and
+:data:`skmlp._activations.OUTPUT_ACTIVATIONS`; the tests check that none is
+missing, so a new activation needs its builder here.
+"""
 
 
 def _add_activation(name, x, out, scope, container, proto_dtype):
-    """Emit ``out = f(x)`` for the activation ``name``.
-
-    SiLU and GELU have no operator in the opsets skl2onnx targets, so they
-    are built from ``Sigmoid``/``Erf``, ``Mul`` and ``Add``; so are, in a
-    double graph, the activations whose operator onnxruntime has only in
-    float32.
-    """
-    from skl2onnx.common._apply_operation import apply_cast
-    from skl2onnx.proto import onnx_proto
-
-    double = proto_dtype == onnx_proto.TensorProto.DOUBLE
-    if name in _ACTIVATION_OPS and not (double and name in _NO_DOUBLE_KERNEL):
-        op_type, attrs = _ACTIVATION_OPS[name]
-        container.add_node(
-            op_type, x, out, name=scope.get_unique_operator_name(op_type), **attrs
-        )
-        return
-
-    def node(op_type, inputs, output=None):
-        output = output or scope.get_unique_variable_name(op_type.lower())
-        container.add_node(
-            op_type, inputs, output, name=scope.get_unique_operator_name(op_type)
-        )
-        return output
-
-    def const(value):
-        const_name = scope.get_unique_variable_name("const")
-        container.add_initializer(const_name, proto_dtype, [], [value])
-        return const_name
-
-    def cast(value, to):  # skl2onnx's Cast, as the converter uses it
-        output = scope.get_unique_variable_name("cast")
-        apply_cast(scope, value, output, container, to=to)
-        return output
-
-    if name == "silu":  # x * sigmoid(x)
-        node("Mul", [x, node("Sigmoid", x)], out)
-    elif name == "gelu":  # x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))
-        scaled = node("Div", [x, const(float(np.sqrt(2.0)))])
-        if double:  # no double Erf: float32 inside, about 1e-7 relative
-            float32 = onnx_proto.TensorProto.FLOAT
-            erf = cast(node("Erf", cast(scaled, float32)), proto_dtype)
-        else:
-            erf = node("Erf", scaled)
-        half_x = node("Mul", [x, const(0.5)])
-        node("Mul", [half_x, node("Add", [erf, const(1.0)])], out)
-    elif name == "leaky_relu":  # max(x, 0.01 x)
-        node("Max", [x, node("Mul", [x, const(0.01)])], out)
-    elif name == "elu":  # x if x > 0 else exp(x) - 1; exp(min(x, 0)) never overflows
-        negative = node("Sub", [node("Exp", node("Min", [x, const(0.0)])), const(1.0)])
-        node("Add", [node("Relu", x), negative], out)
-    elif name == "softplus":  # max(x, 0) + log(1 + exp(-|x|)), as logaddexp(0, x)
-        tail = node("Exp", node("Neg", node("Abs", x)))
-        node(
-            "Add", [node("Relu", x), node("Log", node("Add", [tail, const(1.0)]))], out
-        )
-    else:
-        raise ValueError(f"ONNX export does not know the activation {name!r}.")
+    """Emit ``out = f(x)`` for the activation ``name``."""
+    try:
+        build = ONNX_ACTIVATIONS[name]
+    except KeyError:
+        raise NotImplementedError(
+            f"ONNX export does not know the activation {name!r}: add its "
+            "builder to skmlp._onnx.ONNX_ACTIVATIONS."
+        ) from None
+    build(_Graph(scope, container, proto_dtype), x, out)
 
 
 _INSTALL_HINT = (
@@ -199,26 +250,35 @@ def _shape_calculator(operator):
 
 def _converter(scope, operator, container):
     """Emit the forward pass, probabilities and labels, as skl2onnx does."""
-    from skl2onnx.common._apply_operation import (
-        apply_cast,
-        apply_concat,
-        apply_identity,
-        apply_reshape,
-        apply_sub,
-    )
     from skl2onnx.common.data_types import guess_proto_type
-    from skl2onnx.common.utils_classifier import get_label_classes
     from skl2onnx.proto import onnx_proto
 
     model = operator.raw_operator
     proto_dtype = guess_proto_type(operator.inputs[0].type)
     if proto_dtype != onnx_proto.TensorProto.DOUBLE:
         proto_dtype = onnx_proto.TensorProto.FLOAT
+    y_pred = _add_forward_pass(scope, operator, container, proto_dtype)
+    proba_name = operator.outputs[1].full_name
+    _add_probabilities(scope, model, container, y_pred, proba_name, proto_dtype)
+    label_name = operator.outputs[0].full_name
+    if _is_multilabel(model):
+        _add_indicator_labels(scope, container, y_pred, label_name, proto_dtype)
+    else:
+        _add_class_labels(scope, model, container, proba_name, label_name)
+
+
+def _add_forward_pass(scope, operator, container, proto_dtype):
+    """Cast the input, then MatMul + Add + activation per layer.
+
+    Returns the name of the network output.
+    """
+    from skl2onnx.common._apply_operation import apply_cast
+    from skl2onnx.proto import onnx_proto
+
+    model = operator.raw_operator
     np_dtype = (
         np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
     )
-
-    # Forward pass: cast the input, then MatMul + Add + activation per layer.
     current = scope.get_unique_variable_name("cast_input")
     apply_cast(scope, operator.inputs[0].full_name, current, container, to=proto_dtype)
     n_layers = len(model.coefs_)
@@ -256,12 +316,18 @@ def _converter(scope, operator, container):
             proto_dtype,
         )
         current = act_name
-    y_pred = current
+    return current
 
-    proba_name = operator.outputs[1].full_name
-    label_name = operator.outputs[0].full_name
+
+def _add_probabilities(scope, model, container, y_pred, proba_name, proto_dtype):
+    """The probability output: ``[1 - p, p]`` for one logistic unit."""
+    from skl2onnx.common._apply_operation import (
+        apply_concat,
+        apply_identity,
+        apply_sub,
+    )
+
     if model.n_outputs_ == 1:
-        # Binary: one logistic unit p; probabilities are [1 - p, p].
         one_name = scope.get_unique_variable_name("unity")
         neg_name = scope.get_unique_variable_name("negative_class_proba")
         container.add_initializer(one_name, proto_dtype, [], [1])
@@ -270,28 +336,40 @@ def _converter(scope, operator, container):
     else:
         apply_identity(scope, y_pred, proba_name, container)
 
-    if _is_multilabel(model):
-        # Indicator matrix: 1 where the probability is > 0.5, as
-        # LabelBinarizer.inverse_transform does.
-        # Greater, not ai.onnx.ml's Binarizer: onnxruntime has no double
-        # Binarizer.
-        half = scope.get_unique_variable_name("half")
-        container.add_initializer(half, proto_dtype, [], [0.5])
-        binarized = scope.get_unique_variable_name("binariser_output")
-        container.add_node(
-            "Greater",
-            [y_pred, half],
-            binarized,
-            name=scope.get_unique_operator_name("Greater"),
-        )
-        apply_cast(
-            scope,
-            binarized,
-            label_name,
-            container,
-            to=onnx_proto.TensorProto.INT64,
-        )
-        return
+
+def _add_indicator_labels(scope, container, y_pred, label_name, proto_dtype):
+    """Multilabel: 1 where the probability is > 0.5, as
+    LabelBinarizer.inverse_transform does.
+
+    Greater, not ai.onnx.ml's Binarizer: onnxruntime has no double
+    Binarizer.
+    """
+    from skl2onnx.common._apply_operation import apply_cast
+    from skl2onnx.proto import onnx_proto
+
+    half = scope.get_unique_variable_name("half")
+    container.add_initializer(half, proto_dtype, [], [0.5])
+    binarized = scope.get_unique_variable_name("binariser_output")
+    container.add_node(
+        "Greater",
+        [y_pred, half],
+        binarized,
+        name=scope.get_unique_operator_name("Greater"),
+    )
+    apply_cast(
+        scope,
+        binarized,
+        label_name,
+        container,
+        to=onnx_proto.TensorProto.INT64,
+    )
+
+
+def _add_class_labels(scope, model, container, proba_name, label_name):
+    """The label of the most probable class (int64 or string)."""
+    from skl2onnx.common._apply_operation import apply_reshape
+    from skl2onnx.common.utils_classifier import get_label_classes
+    from skl2onnx.proto import onnx_proto
 
     classes = np.asarray(get_label_classes(scope, model))
     if classes.dtype.kind in "biuf":

@@ -1,9 +1,19 @@
-"""Training loops: the stochastic epoch loop and the L-BFGS driver.
+"""Trainers: the stochastic epoch loop and the L-BFGS driver.
 
-This is the estimator side of the code: it owns epochs, batching, early
-stopping and the fitted counters, and calls the pure core
-(:mod:`skmlp._network`, :mod:`skmlp._optimizers`) for the math.  The core
-never imports from here.
+The layer between the estimator and the pure core
+(:mod:`skmlp._network`, :mod:`skmlp._optimizers`).  A trainer takes a
+:class:`~skmlp._fit_data.FitProblem` (what the estimator prepared) and
+returns a :class:`~skmlp._fit_data.FitResult` (what the estimator commits);
+it never reads nor writes the estimator.  The core never imports from here.
+
+The stochastic trainer, top down:
+
+- :func:`fit_stochastic` builds a :class:`FitRun` and runs it;
+- :meth:`FitRun.run` is the epoch loop: ``begin_epoch``, ``run_epoch``,
+  ``end_epoch`` until one says stop;
+- :meth:`FitRun.run_epoch` feeds the minibatches to :func:`train_step`;
+- :func:`train_step` is one minibatch: forward, loss, backward, then
+  :func:`apply_update` (clipping, optimizer step, weight decay).
 
 The loops reproduce scikit-learn 1.9's ``MLPClassifier`` step for step
 (same random draws in the same order, same stopping rules, same messages),
@@ -12,97 +22,71 @@ so that ``dtype=float64`` and the same ``random_state`` give the same
 """
 
 import warnings
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches, shuffle
 
+from ._fit_data import (
+    BatchTaker,
+    FitResult,
+    TrainingSet,
+    ValidationSet,
+    network_output,
+)
+from ._fit_state import Checkpoint, History, pack_optimizer_state, resume_optimizer
 from ._fpenv import flush_subnormals
 from ._losses import LOSSES, smooth_targets
+from ._monitor import EarlyStopping
 from ._network import as_params, backward, forward, loss, loss_and_gradient
-from ._optimizers import SGD, Adam
-from ._schedules import scheduled_rate
+from ._schedules import Clock
 
-__all__ = ["TrainingSet", "ValidationSet", "fit_stochastic", "fit_lbfgs"]
-
-
-def _make_optimizer(est, flat):
-    if est.solver == "sgd":
-        return SGD(
-            flat,
-            learning_rate=est.learning_rate_init,
-            momentum=est.momentum,
-            nesterov=est.nesterovs_momentum,
-        )
-    return Adam(
-        flat,
-        learning_rate=est.learning_rate_init,
-        beta_1=est.beta_1,
-        beta_2=est.beta_2,
-        epsilon=est.epsilon,
-    )
+__all__ = [
+    "FitRun",
+    "TrainingSet",
+    "ValidationSet",
+    "apply_update",
+    "fit_lbfgs",
+    "fit_stochastic",
+    "resume_monitor",
+    "train_step",
+    "training_sets",
+    "validation_split",
+]
 
 
-class TrainingSet(NamedTuple):
-    """Training data in the model's dtype.
-
-    Attributes
-    ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs)
-        Binarized targets (the training loops apply ``label_smoothing``).
-    sample_weight : ndarray of shape (n_samples,) or None
-        Sample weights, class weights folded in.
-    rows : ndarray of shape (n_rows,) or None, default=None
-        The rows of ``X`` (and of ``Y`` and ``sample_weight``) to train on;
-        None for all.  The early-stopping split hands out indices instead
-        of copies, so that a fit holds one working copy of X.
-    """
-
-    X: object
-    Y: np.ndarray
-    sample_weight: object
-    rows: object = None
-
-
-class ValidationSet(NamedTuple):
-    """Held-out data scored after every epoch.
-
-    Attributes
-    ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        Labels, as accuracy needs them.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Binarized targets, for the validation loss.
-    sample_weight : ndarray of shape (n_samples,) or None
-    rows : ndarray of shape (n_samples,) or None, default=None
-        The rows of ``X`` that form the validation set (``y``, ``Y`` and
-        ``sample_weight`` are already those rows' only); None for all.
-    """
-
-    X: object
-    y: np.ndarray
-    Y: np.ndarray
-    sample_weight: object
-    rows: object = None
-
-
-def _validation_split(est, train, random_state):
-    """Hold out ``validation_fraction`` of the data, as scikit-learn does.
+def validation_split(train, fraction, classes, decode, random_state):
+    """Hold out ``fraction`` of the training data, as scikit-learn does.
 
     Like scikit-learn the split is stratified when there is one output
     column (binary targets); the draw comes from the same ``random_state``
     right after the weights are initialised.
+
+    Parameters
+    ----------
+    train : TrainingSet
+        All the training data, hard targets.
+    fraction : float
+        ``validation_fraction``.
+    classes : ndarray of shape (n_classes,)
+        The class labels (for the error message).
+    decode : callable
+        ``decode(Y) -> labels`` of binarized targets.
+    random_state : numpy.random.RandomState
+
+    Returns
+    -------
+    train : TrainingSet
+        The kept rows (indices into the same X).
+    val : ValidationSet
     """
     X, Y, sample_weight, _ = train
     # Boolean labels, as scikit-learn passes them: same split, same messages.
-    stratify = Y.astype(bool) if est.n_outputs_ == 1 else None
+    stratify = Y.astype(bool) if Y.shape[1] == 1 else None
     # Splitting the row numbers draws exactly what splitting the arrays
     # would (the draws depend only on the number of rows and the labels),
     # and hands out indices instead of a second copy of X.
@@ -110,7 +94,7 @@ def _validation_split(est, train, random_state):
         train_rows, val_rows = train_test_split(
             np.arange(X.shape[0]),
             random_state=random_state,
-            test_size=est.validation_fraction,
+            test_size=fraction,
             stratify=stratify,
         )
     except ValueError as exc:
@@ -123,7 +107,7 @@ def _validation_split(est, train, random_state):
         raise ValueError(
             f"{exc} This is the early-stopping validation split, stratified "
             f"for binary targets: {str(bool(rare))!r} stands for class "
-            f"{est.classes_[rare].item()!r}, which has {counts[rare]} "
+            f"{classes[rare].item()!r}, which has {counts[rare]} "
             "sample(s). Use more data or early_stopping=False."
         ) from exc
     if val_rows.shape[0] < 2:
@@ -131,7 +115,6 @@ def _validation_split(est, train, random_state):
             "The validation set is too small. Increase 'validation_fraction' "
             "or the size of your dataset."
         )
-    Y_val = Y[val_rows]
     sw_val = None if sample_weight is None else sample_weight[val_rows]
     if sample_weight is not None:
         for part, rows in (("validation", val_rows), ("training", train_rows)):
@@ -141,231 +124,166 @@ def _validation_split(est, train, random_state):
                     "weight zero. Change random_state or validation_fraction, "
                     "or pass X_val and y_val."
                 )
-    y_val = est._label_binarizer.inverse_transform(Y_val)
+    Y_val = Y[val_rows]
     return TrainingSet(X, Y, sample_weight, train_rows), ValidationSet(
-        X, y_val, Y_val, sw_val, val_rows
+        X, decode(Y_val), Y_val, sw_val, val_rows
     )
 
 
-def _batch_size(est, n_samples):
-    if est.batch_size == "auto":
-        return min(200, n_samples)
-    if est.batch_size > n_samples:
-        warnings.warn(
-            "Got `batch_size` less than 1 or larger than "
-            "sample size. It is going to be clipped"
-        )
-    return int(np.clip(est.batch_size, 1, n_samples))
+def training_sets(train, val, hp, classes, decode, random_state):
+    """The data a trainer gets: split off a validation set if needed, smooth.
 
+    Parameters
+    ----------
+    train : TrainingSet
+        All the training data, hard targets.
+    val : ValidationSet or None
+        The user's validation set.
+    hp : Hyperparameters
+    classes, decode, random_state
+        As :func:`validation_split`.
 
-class _BatchTaker:
-    """Copies the rows of each shuffled batch into one reused buffer.
-
-    scikit-learn fancy-indexes a fresh copy of every batch; taking into a
-    preallocated buffer does the same gather without an allocation, and a
-    batch that is a plain slice (no shuffling) is a view with no copy.
+    Returns
+    -------
+    train : TrainingSet
+        Targets smoothed (``label_smoothing``), rows those the
+        early-stopping split kept.
+    val : ValidationSet or None
+        None for 'lbfgs', which scores no validation set.
     """
-
-    def __init__(self, X, batch_size):
-        self.X = X
-        self.buffer = (
-            None
-            if sp.issparse(X)
-            else np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+    if hp.solver == "lbfgs":
+        val = None
+    elif val is None and hp.early_stopping:
+        train, val = validation_split(
+            train, hp.validation_fraction, classes, decode, random_state
         )
-
-    def __call__(self, rows):
-        if isinstance(rows, slice) or self.buffer is None:
-            return self.X[rows]
-        # mode="clip": with the default mode="raise" NumPy gathers into a
-        # temporary and then copies it into ``out`` (3.5x slower); the rows
-        # are a permutation of range(n_samples), always in bounds.
-        return np.take(self.X, rows, axis=0, out=self.buffer[: len(rows)], mode="clip")
+    # After the split, which stratifies on (and scores against) true labels.
+    Y = smooth_targets(train.Y, hp.label_smoothing, hp.out_activation)
+    return train._replace(Y=Y), val
 
 
-def _evaluate(est, params, val):
-    """Accuracy and log loss of the current weights on the validation set.
+# ------------------------------------------------------------------ one step
+def train_step(params, grad, X, Y, sample_weight, optimizer, hp, rate, out, rng):
+    """Train on one minibatch: forward, loss, backward, update.
+
+    Parameters
+    ----------
+    params : Params
+        Parameters, updated in place.
+    grad : Params
+        Gradient buffer of the same layout, overwritten.
+    X : {ndarray, sparse matrix} of shape (n_batch, n_features)
+    Y : ndarray of shape (n_batch, n_outputs)
+    sample_weight : ndarray of shape (n_batch,) or None
+    optimizer : SGD or Adam
+        Its ``learning_rate`` is already the epoch's ``rate``.
+    hp : Hyperparameters
+        ``activation``, ``out_activation``, ``alpha``, ``dropout``,
+        ``max_grad_norm`` and ``weight_decay`` are read.
+    rate : float
+        The epoch's base learning rate (for the weight decay).
+    out : list of ndarray of shape (n_batch, n_units)
+        Preallocated layer outputs, one per layer after the input.
+    rng : numpy.random.RandomState
+        Source of the dropout masks.
+
+    Returns
+    -------
+    batch_loss : float
+        The batch's loss before the update.  When it is not finite the
+        parameters are left as they were.
+    """
+    acts, inputs, masks = forward(
+        X,
+        params,
+        hp.activation,
+        hp.out_activation,
+        out=out,
+        dropout=hp.dropout,
+        random_state=rng,
+    )
+    batch_loss = loss(Y, acts[-1], hp.out_activation, params, hp.alpha, sample_weight)
+    if not np.isfinite(batch_loss):
+        return batch_loss
+    backward(
+        acts,
+        inputs,
+        Y,
+        params,
+        hp.activation,
+        hp.out_activation,
+        hp.alpha,
+        grad,
+        sample_weight,
+        masks,
+    )
+    apply_update(params, grad, optimizer, hp, rate)
+    return batch_loss
+
+
+def apply_update(params, grad, optimizer, hp, rate):
+    """Gradient post-processing, optimizer step and decoupled weight decay.
+
+    The whole update of one batch from its gradient, kept in one place so
+    that a fused (compiled) update can replace it as a unit.
+
+    Parameters
+    ----------
+    params : Params
+        Parameters, updated in place.
+    grad : Params
+        The batch's gradient (clipping scales it in place).
+    optimizer : SGD or Adam
+    hp : Hyperparameters
+        ``max_grad_norm`` and ``weight_decay`` are read.
+    rate : float
+        The epoch's base learning rate.
+    """
+    if hp.max_grad_norm is not None:
+        # The gradient is one vector: its global norm is one call.
+        norm = np.linalg.norm(grad.flat)
+        if norm > hp.max_grad_norm:
+            np.multiply(grad.flat, hp.max_grad_norm / norm, out=grad.flat)
+    optimizer.step(params.flat, grad.flat)
+    if hp.weight_decay:
+        # Decoupled (AdamW-style) decay of the weights, not biases.
+        params.flat[: params.n_coef] *= 1 - rate * hp.weight_decay
+
+
+# -------------------------------------------------------------- around epochs
+def _stochastic_state(problem):
+    """The fitted state a stochastic fit continues: the estimator's, or none
+    for a fresh fit and a warm start from 'lbfgs' (which has no curves)."""
+    fitted = problem.fitted
+    return fitted if "learning_rate_curve_" in fitted else {}
+
+
+def resume_monitor(problem):
+    """The :class:`~skmlp._monitor.EarlyStopping` monitor of a fit."""
+    return EarlyStopping.resume(
+        problem.hp.monitor_settings(),
+        _stochastic_state(problem),
+        problem.params.flat,
+        validating=problem.val is not None,
+        incremental=problem.mode.incremental,
+    )
+
+
+def evaluate(params, val, hp, decode):
+    """Accuracy and log loss of ``params`` on the validation set.
 
     Accuracy is NaN when the network output is not finite, as in
     scikit-learn; the loss is the data term only (no L2 penalty).
     """
-    P = est._output(val.X, params, rows=val.rows)
+    P = network_output(val.X, params, hp, rows=val.rows)
     if not np.isfinite(P).all():
         return np.nan, np.nan
-    value = LOSSES[est.out_activation_](val.Y, P, val.sample_weight)
-    score = accuracy_score(val.y, est._labels(P), sample_weight=val.sample_weight)
+    value = LOSSES[hp.out_activation](val.Y, P, val.sample_weight)
+    score = accuracy_score(val.y, decode(P), sample_weight=val.sample_weight)
     return score, value
 
 
-def _monitor(est, params, val):
-    """Update the no-improvement count after an epoch; keep the best weights.
-
-    Stopping follows the validation score (scikit-learn) or loss
-    (``early_stopping_monitor='loss'``) with early stopping, the training
-    loss otherwise.  The best weights follow the validation set whenever
-    there is one, the training loss otherwise.
-    """
-    train_loss = est.loss_curve_[-1]
-    train_improved = (
-        train_loss < est.best_loss_ if est.best_loss_ is not None else False
-    )
-    if val is not None:
-        score, value = _evaluate(est, params, val)
-        est.validation_scores_.append(score)
-        est.validation_loss_curve_.append(value)
-        if est.verbose:
-            print("Validation score: %f" % score)
-        if est.early_stopping_monitor == "score":
-            val_improved = score > est.best_validation_score_
-        else:
-            val_improved = value < est.best_validation_loss_
-
-    if not est.early_stopping:
-        worse = train_loss > est.best_loss_ - est.tol
-    elif est.early_stopping_monitor == "score":
-        worse = score < est.best_validation_score_ + est.tol
-    else:
-        worse = value > est.best_validation_loss_ - est.tol
-    est._no_improvement_count = est._no_improvement_count + 1 if worse else 0
-
-    if not est.early_stopping and train_improved:
-        est.best_loss_ = train_loss
-    if val is not None:
-        est.best_validation_score_ = max(est.best_validation_score_, score)
-        est.best_validation_loss_ = min(est.best_validation_loss_, value)
-    improved = val_improved if val is not None else train_improved
-    if improved:
-        # Kept whether or not this call restores: the best score above
-        # outlives the call (warm start, partial_fit), and the weights
-        # restored later must be the ones that scored it.
-        est._best_flat = params.flat.copy()
-
-
-def _optimizer_for(est, flat, incremental):
-    """A new optimizer, continuing the saved state when it should.
-
-    ``optimizer_state='auto'`` does what scikit-learn does: ``partial_fit``
-    continues the optimizer (Adam moments, momentum, schedule), a warm-start
-    ``fit`` starts a fresh one.  'keep' continues in both, 'reset' in
-    neither.
-
-    Returns
-    -------
-    optimizer : SGD or Adam
-    clock : dict
-        The schedule's state: completed ``epoch``s of this optimizer and
-        adaptive ``drops`` of the rate.
-    """
-    keep = est.optimizer_state == "keep" or (
-        est.optimizer_state == "auto" and incremental
-    )
-    saved = getattr(est, "_optimizer_state", None)
-    optimizer = _make_optimizer(est, flat)
-    clock = {"epoch": 0, "drops": 0}
-    if keep and saved is not None and saved["solver"] == est.solver:
-        # load_state copies: a failed call leaves the fitted state untouched.
-        optimizer.load_state(saved)
-        clock = {"epoch": saved["epoch"], "drops": saved["drops"]}
-    return optimizer, clock
-
-
-def _epoch_rate(est, clock):
-    """Base learning rate of the coming epoch.
-
-    Without ``lr_schedule`` this is scikit-learn's: ``learning_rate`` drives
-    'sgd' and 'adam' stays constant.  A fresh optimizer starts at
-    ``learning_rate_init`` (scikit-learn builds a new optimizer per fit).
-    """
-    name = est.lr_schedule
-    if name is None:
-        name = est.learning_rate if est.solver == "sgd" else "constant"
-    rate = scheduled_rate(
-        name,
-        est.learning_rate_init,
-        epoch=clock["epoch"],
-        t=est.t_ if clock["epoch"] > 0 else 0,
-        max_epochs=est.max_iter,
-        power_t=est.power_t,
-        decay=est.lr_decay,
-        step_epochs=est.lr_step_epochs,
-        warmup_epochs=est.warmup_epochs,
-    )
-    # Divided by 5 once per drop, as scikit-learn does (not 0.2 ** drops:
-    # that rounds differently and can move the 1e-6 stopping threshold).
-    for _ in range(clock["drops"]):
-        rate /= 5.0
-    return rate
-
-
-def _plateau(est, clock, msg):
-    """Handle ``n_iter_no_change`` epochs without improvement.
-
-    Returns True when training must stop.  With the 'adaptive' schedule the
-    rate is divided by 5 instead, until it falls below 1e-6.
-    """
-    adaptive = (est.lr_schedule or est.learning_rate) == "adaptive" and (
-        est.lr_schedule == "adaptive" or est.solver == "sgd"
-    )
-    if adaptive:
-        if _epoch_rate(est, clock) <= 1e-6:
-            if est.verbose:
-                print(msg + " Learning rate too small. Stopping.")
-            return True
-        clock["drops"] += 1
-        if est.verbose:
-            print(msg + " Setting learning rate to %f" % _epoch_rate(est, clock))
-        return False
-    if est.verbose:
-        print(msg + " Stopping.")
-    return True
-
-
-def _plateau_message(est):
-    if est.early_stopping:
-        what = (
-            "Validation score"
-            if est.early_stopping_monitor == "score"
-            else ("Validation loss")
-        )
-        return "%s did not improve more than tol=%f for %d consecutive epochs." % (
-            what,
-            est.tol,
-            est.n_iter_no_change,
-        )
-    return (
-        "Training loss did not improve more than tol=%f"
-        " for %d consecutive epochs." % (est.tol, est.n_iter_no_change)
-    )
-
-
-class _Checkpoint:
-    """Weights and optimizer state at the start of the current epoch.
-
-    An epoch that ends non-finite, or is interrupted, is undone as a whole:
-    weights, optimizer moments and schedule clock all go back here.
-    """
-
-    def __init__(self, params, optimizer, clock):
-        self.flat = params.flat.copy()
-        self.state = None
-        self.clock = dict(clock)
-
-    def save(self, params, optimizer, clock):
-        self.flat[...] = params.flat
-        self.state = {
-            k: v.copy() if isinstance(v, np.ndarray) else v
-            for k, v in optimizer.state().items()
-        }
-        self.clock = dict(clock)
-
-    def restore(self, params, optimizer, clock):
-        params.flat[...] = self.flat
-        if self.state is not None:
-            optimizer.load_state(self.state)
-        clock.update(self.clock)
-
-
-def _non_finite(est, params, optimizer, X_batch):
+def non_finite(params, optimizer, X_batch, hp):
     """What became non-finite during an epoch, or None.
 
     Beyond the weights and the optimizer state (Adam's ``v`` can overflow to
@@ -378,285 +296,364 @@ def _non_finite(est, params, optimizer, X_batch):
     for value in optimizer.state().values():
         if isinstance(value, np.ndarray) and not np.isfinite(value).all():
             return "the optimizer state became non-finite"
-    if not np.isfinite(est._output(X_batch, params)).all():
+    if not np.isfinite(network_output(X_batch, params, hp)).all():
         return "the network's output became non-finite"
     return None
 
 
-def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
-    """Run sgd/adam epochs on ``params`` and record the fitted counters.
+# ---------------------------------------------------------------- the run
+@dataclass
+class FitRun:
+    """Everything one stochastic fit carries, and its named steps.
+
+    Built by :meth:`start` from a :class:`~skmlp._fit_data.FitProblem`;
+    :meth:`run` trains and returns the :class:`~skmlp._fit_data.FitResult`.
+    Nothing here reads or writes the estimator: the fitted state it
+    continues comes in through the problem, and what it leaves goes out
+    through the result.
+
+    Attributes
+    ----------
+    problem : FitProblem
+    schedule : Schedule
+    monitor : EarlyStopping
+    history : History
+        This fit's curves (copies of the fitted ones when continuing).
+    optimizer : SGD or Adam
+    clock : Clock
+    checkpoint : Checkpoint
+    tasks : FitTasks
+        Callback tasks, one per epoch (anything with ``begin``, ``end`` and
+        ``abandon``).
+    grad : Params
+        Gradient buffer.
+    out : list of ndarray of shape (batch_size, n_units)
+        Layer-output buffers, one per layer after the input.
+    take, take_y : BatchTaker
+        Gather the rows of a batch of X and Y into reused buffers.
+    sample_idx : ndarray of shape (n_samples,)
+        Positions of the training rows in X, in this epoch's order.
+    batch_size : int
+    n_iter : int
+        Epochs completed by this call.
+    loss : float or None
+        Training loss of the last completed epoch (the fitted ``loss_``
+        until then).
+    rate : float
+        The current epoch's base learning rate.
+    epoch_loss : float
+        Mean training loss of the epoch :meth:`run_epoch` just ran.
+    """
+
+    problem: object
+    schedule: object
+    monitor: EarlyStopping
+    history: History
+    optimizer: object
+    clock: Clock
+    checkpoint: Checkpoint
+    tasks: object
+    grad: object
+    out: list
+    take: BatchTaker
+    take_y: BatchTaker
+    sample_idx: np.ndarray
+    batch_size: int
+    n_iter: int = 0
+    loss: object = None
+    rate: float = 0.0
+    epoch_loss: float = 0.0
+
+    @classmethod
+    def start(cls, problem, tasks, monitor):
+        """The run of ``problem``: optimizer, history and buffers.
+
+        Parameters
+        ----------
+        problem : FitProblem
+        tasks : FitTasks
+        monitor : EarlyStopping
+            See :func:`resume_monitor`.
+        """
+        hp, train, params = problem.hp, problem.train, problem.params
+        optimizer, clock = resume_optimizer(problem)
+        rows = train.rows
+        sample_idx = np.arange(train.X.shape[0], dtype=int) if rows is None else rows
+        batch_size = hp.resolved_batch_size(sample_idx.shape[0])
+        return cls(
+            problem=problem,
+            schedule=hp.schedule(),
+            monitor=monitor,
+            history=History.resume(_stochastic_state(problem), problem.val is not None),
+            optimizer=optimizer,
+            clock=clock,
+            checkpoint=Checkpoint(params, clock),
+            tasks=tasks,
+            grad=as_params(np.empty_like(params.flat), problem.layer_units),
+            out=[
+                np.empty((batch_size, units), dtype=params.flat.dtype)
+                for units in problem.layer_units[1:]
+            ],
+            take=BatchTaker(train.X, batch_size),
+            take_y=BatchTaker(train.Y, batch_size),  # 14 against 34 us for Y[rows]
+            sample_idx=sample_idx,
+            batch_size=batch_size,
+            loss=problem.fitted.get("loss_"),
+        )
+
+    def run(self):
+        """Train epoch after epoch until a stop; the result to commit.
+
+        Overflow is detected (non-finite loss, weights, optimizer state or
+        output) and answered with a ConvergenceWarning and the last good
+        weights, so NumPy's own RuntimeWarnings would only be noise.
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            try:
+                for _ in range(self.problem.hp.max_iter):
+                    self.begin_epoch()
+                    failure = self.run_epoch()
+                    if failure:
+                        self.abandon_epoch(failure)
+                        break
+                    if self.end_epoch():
+                        break
+            except KeyboardInterrupt:
+                # The batch in flight may have been half-applied: go back to
+                # the last completed epoch, optimizer state included.
+                self.undo_epoch()
+                warnings.warn("Training interrupted by user.")
+            if self.loss is None:
+                self.loss = self.kept_loss()
+        return self.result()
+
+    def begin_epoch(self):
+        """Checkpoint, open the epoch's task, set its rate, shuffle."""
+        params, hp = self.problem.params, self.problem.hp
+        self.checkpoint.save(params, self.optimizer, self.clock)
+        self.tasks.begin(params)
+        self.rate = self.schedule.rate(self.clock)
+        self.optimizer.learning_rate = self.rate
+        if hp.shuffle:
+            # Same draw as scikit-learn: the previous order, permuted.
+            self.sample_idx = shuffle(
+                self.sample_idx, random_state=self.problem.random_state
+            )
+
+    def run_epoch(self):
+        """One pass over the training rows, a minibatch at a time.
+
+        Returns
+        -------
+        failure : str or None
+            What became non-finite, or None for a good epoch (whose mean
+            loss is then ``self.epoch_loss``).
+        """
+        p = self.problem
+        params, hp, (_, _, sample_weight, train_rows) = p.params, p.hp, p.train
+        n_samples = self.sample_idx.shape[0]
+        slices = train_rows is None and not hp.shuffle
+        accumulated_loss = 0.0
+        # float32 weights that the L2 penalty decays go subnormal after a
+        # few dozen epochs and slow every operation on them several-fold
+        # (see skmlp._fpenv); float64 is left exact: it is the oracle.  Only
+        # around the NumPy updates: callbacks and the validation pass run
+        # in the caller's floating-point mode.
+        with flush_subnormals(params.flat.dtype == np.float32):
+            for batch in gen_batches(n_samples, self.batch_size):
+                rows = batch if slices else self.sample_idx[batch]
+                X_batch, Y_batch = self.take(rows), self.take_y(rows)
+                sw_batch = None if sample_weight is None else sample_weight[rows]
+                if sw_batch is not None and not sw_batch.sum(dtype=float):
+                    # Only zero-weight rows: nothing to learn from (and
+                    # nothing to normalise by). No step.
+                    continue
+                m = X_batch.shape[0]
+                out = [o[:m] for o in self.out]
+                batch_loss = train_step(
+                    params, self.grad, X_batch, Y_batch, sw_batch,
+                    self.optimizer, hp, self.rate, out, p.random_state,
+                )  # fmt: skip
+                if not np.isfinite(batch_loss):
+                    return "the loss became non-finite (%r)" % batch_loss
+                accumulated_loss += batch_loss * m
+        self.epoch_loss = accumulated_loss / n_samples
+        return non_finite(params, self.optimizer, X_batch, hp)
+
+    def end_epoch(self):
+        """Close a completed epoch; True when training must stop.
+
+        The order matters:
+
+        1. record the epoch: counters, clock, loss and rate curves;
+        2. monitor: score the validation set, count (no) improvement, keep
+           the best weights;
+        3. callbacks: close the epoch's task, which may ask to stop;
+        4. plateau: after more than ``n_iter_no_change`` epochs without
+           improvement the schedule lowers the rate ('adaptive') or
+           training stops;
+        5. a callback's stop request ends training;
+        6. ``partial_fit`` runs one epoch;
+        7. ``max_iter`` reached: warn that training has not converged.
+        """
+        hp = self.problem.hp
+        self.record_epoch()
+        self.monitor_epoch()
+        stop_requested = self.tasks.end(self.problem.params)
+        if self.monitor.plateau and self.on_plateau():
+            return True
+        if stop_requested:
+            if hp.verbose:
+                print("A callback asked to stop training.")
+            return True
+        if self.problem.mode.incremental:
+            return True
+        if self.n_iter == hp.max_iter:
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) reached "
+                "and the optimization hasn't converged yet." % hp.max_iter,
+                ConvergenceWarning,
+            )
+        return False
+
+    def record_epoch(self):
+        """Count the epoch and record its loss and rate."""
+        self.n_iter += 1
+        self.clock.epoch += 1
+        self.clock.t += self.sample_idx.shape[0]
+        self.loss = self.epoch_loss
+        self.history.loss.append(self.loss)
+        self.history.learning_rate.append(self.rate)
+        if self.problem.hp.verbose:
+            print("Iteration %d, loss = %.8f" % (self.n_iter, self.loss))
+
+    def monitor_epoch(self):
+        """Score the validation set, if any, and update the monitor."""
+        p = self.problem
+        validation = None
+        if p.val is not None:
+            validation = evaluate(p.params, p.val, p.hp, p.decode)
+            self.history.validation_scores.append(validation[0])
+            self.history.validation_loss.append(validation[1])
+            if p.hp.verbose:
+                print("Validation score: %f" % validation[0])
+        self.monitor.update(self.loss, validation, p.params.flat)
+
+    def on_plateau(self):
+        """Lower the rate or stop after a plateau; True when training stops."""
+        msg = self.monitor.settings.plateau_message()
+        go_on = self.schedule.on_plateau(self.clock)
+        if self.problem.hp.verbose:
+            if go_on:
+                rate = self.schedule.rate(self.clock)
+                print(msg + " Setting learning rate to %f" % rate)
+            elif self.schedule.adaptive:
+                print(msg + " Learning rate too small. Stopping.")
+            else:
+                print(msg + " Stopping.")
+        return self.monitor.should_stop(go_on, self.problem.mode.incremental)
+
+    def undo_epoch(self):
+        """Go back to the epoch's checkpoint and abandon its task."""
+        self.checkpoint.restore(self.problem.params, self.optimizer, self.clock)
+        self.tasks.abandon()
+
+    def abandon_epoch(self, failure):
+        """Undo an epoch that became non-finite, and say so."""
+        self.undo_epoch()
+        warnings.warn(
+            "Training stopped in epoch %d: %s. The weights of the last finite "
+            "epoch are kept. Scale the inputs (e.g. StandardScaler) or lower "
+            "learning_rate_init." % (self.n_iter + 1, failure),
+            ConvergenceWarning,
+        )
+
+    def kept_loss(self):
+        """Loss of the kept weights, when no epoch completed (``loss_``)."""
+        p = self.problem
+        X, Y, sample_weight, rows = p.train
+        P = network_output(X, p.params, p.hp, rows=rows)
+        if rows is not None:
+            Y = Y[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
+        return loss(Y, P, p.hp.out_activation, p.params, p.hp.alpha, sample_weight)
+
+    def result(self):
+        """The parameters to keep and the fitted attributes to set."""
+        p = self.problem
+        self.monitor.restore_best(p.params.flat, p.mode.incremental)
+        attributes = {
+            "n_iter_": self.n_iter,
+            "loss_": self.loss,
+            "t_": self.clock.t,
+            # Kept as plain arrays and numbers so that skops can load it.
+            "_optimizer_state": pack_optimizer_state(
+                p.hp.solver, self.optimizer.state(), self.clock
+            ),
+            **self.history.attributes(),
+            **self.monitor.attributes(),
+        }
+        return FitResult(p.params, attributes)
+
+
+def fit_stochastic(problem, tasks):
+    """Run sgd/adam epochs on a prepared fit.
 
     Parameters
     ----------
-    est : NumpyMLPClassifier
-        The estimator being fitted; its counters and curves are updated.
-    params : Params
-        The parameters to train, updated in place.
-    train : TrainingSet
-        Training data in the model dtype.
-    val : ValidationSet or None
-        A user-supplied validation set; with ``early_stopping`` and none
-        given, ``validation_fraction`` of ``train`` is held out.
-    random_state : numpy.random.RandomState
-        Source of the validation split and the shuffles.
-    incremental : bool
-        True for ``partial_fit``: one epoch, optimizer state kept.
+    problem : FitProblem
+        The prepared fit; ``problem.params`` are trained in place.
     tasks : FitTasks
         Callback tasks; one is opened per epoch.
 
     Returns
     -------
-    params : Params
-        The parameters to keep (the best ones when restoring).
+    result : FitResult
+        ``attributes`` is None when nothing was trained: a ``partial_fit``
+        after early stopping ended the run of calls.
     """
-    if incremental and getattr(est, "_stopped_early", False):
+    monitor = resume_monitor(problem)
+    if monitor.stopped_early:
         warnings.warn(
             "Early stopping ended training in an earlier partial_fit call; "
             "this call does not change the model. Call fit to start again.",
             UserWarning,
         )
-        return params
-    optimizer, clock = _optimizer_for(est, params.flat, incremental)
-    if est.lr_schedule == "cosine" and clock["epoch"] >= est.max_iter:
+        return FitResult(problem.params, None)
+    run = FitRun.start(problem, tasks, monitor)
+    if run.schedule.has_ended(run.clock):
         # The cosine counts the optimizer's epochs across calls (kept state,
         # partial_fit) and ends at 0 after max_iter of them: say so rather
         # than train at rate 0 in silence.
         warnings.warn(
-            f"lr_schedule='cosine' ended after max_iter={est.max_iter} epochs "
-            "of this optimizer, so its learning rate is 0 and this call does "
-            "not change the weights. Raise max_iter, or start the schedule "
-            "again with optimizer_state='reset' or a new fit.",
+            f"lr_schedule='cosine' ended after max_iter={problem.hp.max_iter} "
+            "epochs of this optimizer, so its learning rate is 0 and this call "
+            "does not change the weights. Raise max_iter, or start the "
+            "schedule again with optimizer_state='reset' or a new fit.",
             UserWarning,
         )
-    if val is None and est.early_stopping:
-        train, val = _validation_split(est, train, random_state)
-    # After the split, which stratifies on (and scores against) true labels.
-    train = train._replace(
-        Y=smooth_targets(train.Y, est.label_smoothing, est.out_activation_)
-    )
-    if val is not None and est.validation_scores_ is None:
-        # A user validation set without early stopping: record it too.
-        est.validation_scores_, est.validation_loss_curve_ = [], []
-        est.best_validation_score_, est.best_validation_loss_ = -np.inf, np.inf
-    if not est.early_stopping and est.best_loss_ is None:
-        # Early stopping was on in an earlier call (it tracks no best
-        # training loss); the training loss is tracked from here on.
-        est.best_loss_ = np.inf
-    restore = est.early_stopping or est.restore_best_weights
-
-    X, Y, sample_weight, train_rows = train
-    # Positions of the training rows in X: all of them, or those the
-    # early-stopping split kept.
-    sample_idx = np.arange(X.shape[0], dtype=int) if train_rows is None else train_rows
-    n_samples = sample_idx.shape[0]
-    batch_size = _batch_size(est, n_samples)
-    take = _BatchTaker(X, batch_size)
-    take_y = _BatchTaker(Y, batch_size)  # 14 against 34 us for Y[rows]
-    grad = as_params(np.empty_like(params.flat), est._layer_units)
-    out = [
-        np.empty((batch_size, units), dtype=params.flat.dtype)
-        for units in est._layer_units[1:]
-    ]
-    checkpoint = _Checkpoint(params, optimizer, clock)
-    n_coef = params.n_coef
-    dropout = est._dropout_rates()
-    # float32 weights that the L2 penalty decays go subnormal after a few
-    # dozen epochs and slow every operation on them several-fold (see
-    # skmlp._fpenv). float64 is left exact: it is the scikit-learn oracle.
-    flush = params.flat.dtype == np.float32
-
-    # Overflow is detected below (non-finite loss, weights, optimizer state
-    # or output) and answered with a ConvergenceWarning and the last good
-    # weights, so NumPy's own RuntimeWarnings would only be noise.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        try:
-            est.n_iter_ = 0
-            for _ in range(est.max_iter):
-                checkpoint.save(params, optimizer, clock)
-                tasks.begin(params)
-                rate = _epoch_rate(est, clock)
-                optimizer.learning_rate = rate
-                if est.shuffle:
-                    # Same draw as scikit-learn: the previous order, permuted.
-                    sample_idx = shuffle(sample_idx, random_state=random_state)
-                accumulated_loss = 0.0
-                problem = None
-                # Only around the NumPy updates: callbacks and the
-                # validation pass run in the caller's floating-point mode.
-                with flush_subnormals(flush):
-                    for batch in gen_batches(n_samples, batch_size):
-                        rows = (
-                            batch
-                            if train_rows is None and not est.shuffle
-                            else sample_idx[batch]
-                        )
-                        X_batch = take(rows)
-                        Y_batch = take_y(rows)
-                        sw_batch = (
-                            None if sample_weight is None else sample_weight[rows]
-                        )
-                        if sw_batch is not None and not sw_batch.sum(dtype=float):
-                            # Only zero-weight rows: nothing to learn from
-                            # (and nothing to normalise by). No step.
-                            continue
-                        m = X_batch.shape[0]
-                        acts, inputs, masks = forward(
-                            X_batch,
-                            params,
-                            est.activation,
-                            est.out_activation_,
-                            out=[o[:m] for o in out],
-                            dropout=dropout,
-                            random_state=random_state,
-                        )
-                        batch_loss = loss(
-                            Y_batch,
-                            acts[-1],
-                            est.out_activation_,
-                            params,
-                            est.alpha,
-                            sw_batch,
-                        )
-                        if not np.isfinite(batch_loss):
-                            problem = "the loss became non-finite (%r)" % batch_loss
-                            break
-                        backward(
-                            acts,
-                            inputs,
-                            Y_batch,
-                            params,
-                            est.activation,
-                            est.out_activation_,
-                            est.alpha,
-                            grad,
-                            sw_batch,
-                            masks,
-                        )
-                        if est.max_grad_norm is not None:
-                            # The gradient is one vector: its global norm is one call.
-                            norm = np.linalg.norm(grad.flat)
-                            if norm > est.max_grad_norm:
-                                np.multiply(
-                                    grad.flat, est.max_grad_norm / norm, out=grad.flat
-                                )
-                        optimizer.step(params.flat, grad.flat)
-                        if est.weight_decay:
-                            # Decoupled (AdamW-style) decay of the weights, not biases.
-                            params.flat[:n_coef] *= 1 - rate * est.weight_decay
-                        accumulated_loss += batch_loss * m
-
-                problem = problem or _non_finite(est, params, optimizer, X_batch)
-                if problem:
-                    checkpoint.restore(params, optimizer, clock)
-                    tasks.abandon()
-                    warnings.warn(
-                        "Training stopped in epoch %d: %s. The weights of the "
-                        "last finite epoch are kept. Scale the inputs (e.g. "
-                        "StandardScaler) or lower learning_rate_init."
-                        % (est.n_iter_ + 1, problem),
-                        ConvergenceWarning,
-                    )
-                    break
-
-                est.n_iter_ += 1
-                clock["epoch"] += 1
-                est.loss_ = accumulated_loss / n_samples
-                est.t_ += n_samples
-                est.loss_curve_.append(est.loss_)
-                est.learning_rate_curve_.append(rate)
-                if est.verbose:
-                    print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
-                _monitor(est, params, val)
-
-                # The epoch is complete: close its callback task before
-                # deciding whether training goes on.
-                stop_requested = tasks.end(params)
-                if est._no_improvement_count > est.n_iter_no_change:
-                    if _plateau(est, clock, _plateau_message(est)):
-                        # Only validation-based early stopping ends a run of
-                        # partial_fit calls; a training-loss plateau does not
-                        # (scikit-learn's partial_fit carries on).
-                        if incremental and est.early_stopping:
-                            est._stopped_early = True
-                        break
-                    est._no_improvement_count = 0
-                if stop_requested:
-                    if est.verbose:
-                        print("A callback asked to stop training.")
-                    break
-                if incremental:
-                    break
-                if est.n_iter_ == est.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) reached "
-                        "and the optimization hasn't converged yet." % est.max_iter,
-                        ConvergenceWarning,
-                    )
-        except KeyboardInterrupt:
-            # The batch in flight may have been half-applied: go back to the
-            # last completed epoch, optimizer state included.
-            checkpoint.restore(params, optimizer, clock)
-            tasks.abandon()
-            warnings.warn("Training interrupted by user.")
-
-        if not hasattr(est, "loss_"):
-            # Stopped in the very first epoch: report the kept weights' loss.
-            P = est._output(X, params, rows=train_rows)
-            if train_rows is not None:
-                Y = Y[train_rows]
-                sample_weight = (
-                    None if sample_weight is None else sample_weight[train_rows]
-                )
-            est.loss_ = loss(
-                Y, P, est.out_activation_, params, est.alpha, sample_weight
-            )
-
-    # Kept as plain arrays and numbers so that skops can load it safely.
-    est._optimizer_state = {"solver": est.solver, **optimizer.state(), **clock}
-    if restore and (not incremental or getattr(est, "_stopped_early", False)):
-        params.flat[...] = est._best_flat
-    return params
+    return run.run()
 
 
-def _lbfgs_options(est):
-    options = {"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol}
+# ------------------------------------------------------------------ L-BFGS
+def _lbfgs_options(hp):
+    options = {"maxfun": hp.max_fun, "maxiter": hp.max_iter, "gtol": hp.tol}
     # scipy < 1.15 prints through ``iprint``; newer versions removed it.
     scipy_version = tuple(int(p) for p in scipy.__version__.split(".")[:2])
     if scipy_version < (1, 15):
-        options["iprint"] = 1 if est.verbose else -1
+        options["iprint"] = 1 if hp.verbose else -1
     return options
 
 
-def fit_lbfgs(est, params, train, tasks):
-    """Minimise the full-batch loss with scipy's L-BFGS-B.
+def _lbfgs_objective(problem):
+    """``objective(x) -> (loss, float64 gradient)`` at scipy's point ``x``.
 
-    The objective is :func:`skmlp._network.loss_and_gradient` in the
-    model's dtype; scipy works on a float64 copy of the flat vector.
-
-    Parameters
-    ----------
-    est : NumpyMLPClassifier
-        The estimator being fitted; ``n_iter_``, ``loss_`` and
-        ``loss_curve_`` are set.
-    params : Params
-        Starting parameters, overwritten with the solution.
-    train : TrainingSet
-        Training data in the model dtype.
-    tasks : FitTasks
-        Callback tasks; one is opened per L-BFGS iteration.
-
-    Returns
-    -------
-    params : Params
-        The same object, holding the solution.
+    The loss is :func:`skmlp._network.loss_and_gradient` in the model's
+    dtype; scipy works on a float64 copy of the flat vector.
     """
-    X, Y, sample_weight, _ = train  # no split: lbfgs ignores early_stopping
-    Y = smooth_targets(Y, est.label_smoothing, est.out_activation_)
-    dtype = params.flat.dtype
-    work = params.flat.copy()  # the point scipy asks about, in our dtype
-    layer_units = est._layer_units
-
-    flush = dtype == np.float32  # as in fit_stochastic; not scipy's float64
+    hp, (X, Y, sample_weight, _) = problem.hp, problem.train
+    work = problem.params.flat.copy()  # the point scipy asks about, in our dtype
+    flush = work.dtype == np.float32  # as in the epoch loop; not scipy's float64
 
     def objective(x):
         work[...] = x
@@ -665,69 +662,105 @@ def fit_lbfgs(est, params, train, tasks):
                 work,
                 X,
                 Y,
-                layer_units,
-                est.activation,
-                est.out_activation_,
-                est.alpha,
+                problem.layer_units,
+                hp.activation,
+                hp.out_activation,
+                hp.alpha,
                 sample_weight,
             )
         return value, grad.astype(np.float64)
 
-    curve = []
-    completed = {"x": None, "stopped": False}
+    return objective
 
-    def end_of_iteration(intermediate_result):
+
+class _LbfgsProgress:
+    """scipy's per-iteration callback: the loss curve, the last iterate and
+    the callback tasks (which may stop the run)."""
+
+    def __init__(self, problem, tasks):
+        self.problem, self.tasks = problem, tasks
+        self.curve, self.x, self.stopped = [], None, False
+
+    def __call__(self, intermediate_result):
         # scipy calls this once per completed iteration.
-        curve.append(float(intermediate_result.fun))
-        completed["x"] = intermediate_result.x.copy()
-        reached = as_params(completed["x"].astype(dtype), layer_units)
-        if tasks.end(reached):
-            completed["stopped"] = True
-            if est.verbose:
+        self.curve.append(float(intermediate_result.fun))
+        self.x = intermediate_result.x.copy()
+        dtype = self.problem.params.flat.dtype
+        reached = as_params(self.x.astype(dtype), self.problem.layer_units)
+        if self.tasks.end(reached):
+            self.stopped = True
+            if self.problem.hp.verbose:
                 print("A callback asked to stop training.")
             raise StopIteration  # scipy ends the run cleanly
-        tasks.begin(reached, name="lbfgs-iter")
+        self.tasks.begin(reached, name="lbfgs-iter")
 
+
+def _lbfgs_warning(result, n_iter, max_iter):
+    msg = (
+        f"lbfgs failed to converge after {n_iter} iteration(s) "
+        f"(status={result.status}):\n{result.message}\n"
+    )
+    if n_iter == max_iter:
+        msg += (
+            "\nIncrease the number of iterations to improve the "
+            f"convergence (max_iter={max_iter})."
+        )
+    msg += (  # the whole of scikit-learn's message
+        "\nYou might also want to scale the data as shown in:\n"
+        "    https://scikit-learn.org/stable/modules/preprocessing.html"
+    )
+    warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+
+
+def fit_lbfgs(problem, tasks):
+    """Minimise the full-batch loss with scipy's L-BFGS-B.
+
+    Parameters
+    ----------
+    problem : FitProblem
+        The prepared fit (no validation set: 'lbfgs' ignores early
+        stopping); ``problem.params`` receive the solution.
+    tasks : FitTasks
+        Callback tasks; one is opened per L-BFGS iteration.
+
+    Returns
+    -------
+    result : FitResult
+        Sets ``n_iter_``, ``loss_`` and ``loss_curve_``.
+    """
+    params, hp = problem.params, problem.hp
+    progress = _LbfgsProgress(problem, tasks)
     tasks.begin(params, name="lbfgs-iter")
     try:
         # A non-finite result is rejected by the caller with a clear error;
         # NumPy's overflow warnings on the way would only be noise.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = scipy.optimize.minimize(
-                objective,
+                _lbfgs_objective(problem),
                 params.flat.astype(np.float64),
                 method="L-BFGS-B",
                 jac=True,
-                options=_lbfgs_options(est),
-                callback=end_of_iteration,
+                options=_lbfgs_options(hp),
+                callback=progress,
             )
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.")
-        if completed["x"] is not None:
-            params.flat[...] = completed["x"]
-        est.n_iter_ = len(curve)
-        est.loss_ = curve[-1] if curve else np.nan
-        est.loss_curve_ = curve
-        return params
-
-    n_iter = min(result.nit, est.max_iter)
-    if result.status != 0 and not completed["stopped"]:
-        msg = (
-            f"lbfgs failed to converge after {n_iter} iteration(s) "
-            f"(status={result.status}):\n{result.message}\n"
+        if progress.x is not None:
+            params.flat[...] = progress.x
+        curve = progress.curve
+        return FitResult(
+            params,
+            {
+                "n_iter_": len(curve),
+                "loss_": curve[-1] if curve else np.nan,
+                "loss_curve_": curve,
+            },
         )
-        if n_iter == est.max_iter:
-            msg += (
-                "\nIncrease the number of iterations to improve the "
-                f"convergence (max_iter={est.max_iter})."
-            )
-        msg += (  # the whole of scikit-learn's message
-            "\nYou might also want to scale the data as shown in:\n"
-            "    https://scikit-learn.org/stable/modules/preprocessing.html"
-        )
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    est.n_iter_ = n_iter
-    est.loss_ = float(result.fun)
-    est.loss_curve_ = curve
-    params.flat[...] = result.x.astype(dtype)
-    return params
+    n_iter = min(result.nit, hp.max_iter)
+    if result.status != 0 and not progress.stopped:
+        _lbfgs_warning(result, n_iter, hp.max_iter)
+    params.flat[...] = result.x.astype(params.flat.dtype)
+    return FitResult(
+        params,
+        {"n_iter_": n_iter, "loss_": float(result.fun), "loss_curve_": progress.curve},
+    )

@@ -55,3 +55,13 @@ def test_softmax_normalises_rows_not_columns():
     P = softmax(Z.copy())
     np.testing.assert_allclose(P.sum(axis=1), [1, 1])
     np.testing.assert_allclose(P[1], [1 / 3] * 3)
+
+
+def test_every_activation_has_an_onnx_builder():
+    # Here rather than in test_onnx.py, which needs the optional onnx
+    # packages: a new activation must fail without them too.
+    from skmlp._onnx import ONNX_ACTIVATIONS
+
+    names = set(ACTIVATIONS) | set(OUTPUT_ACTIVATIONS)
+    assert not names - set(ONNX_ACTIVATIONS), "add an ONNX builder for these"
+    assert not set(ONNX_ACTIVATIONS) - names, "a builder for no activation"

@@ -87,7 +87,7 @@ def _decaying_fit(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # max_iter reached on purpose
         clf.fit(X, y)
-    state = clf._optimizer_state
+    state = clf._optimizer_state["optimizer"]
     return clf, _n_subnormal([*clf.coefs_, state["m"], state["v"]])
 
 
@@ -141,6 +141,8 @@ def test_lbfgs_objective_is_flushed_for_float32(flush_calls):
     y = (X[:, 0] > 0.5).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        NumpyMLPClassifier(solver="lbfgs", max_iter=5, random_state=0).fit(X, y)
+        NumpyMLPClassifier(
+            solver="lbfgs", max_iter=5, random_state=0, dtype=np.float32
+        ).fit(X, y)
     assert calls and all(calls)
     assert np.all(_halved_tiny() > 0)

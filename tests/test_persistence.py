@@ -11,6 +11,7 @@ import json
 import pickle
 import warnings
 import zipfile
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -18,6 +19,8 @@ import pytest
 from sklearn.base import BaseEstimator
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
+from v1_scenarios import SCENARIOS
+from v1_scenarios import X as V1_X
 
 from skmlp import NumpyMLPClassifier
 
@@ -335,3 +338,65 @@ def test_callbacks_cleared_before_saving_leave_only_the_class_untrusted():
     assert sio.get_untrusted_types(data=sio.dumps(clf)) == [
         "skmlp._classifier.NumpyMLPClassifier"
     ]
+
+
+# ------------------------------------------------- older model file layouts
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _load_fixture(name, fmt):
+    path = FIXTURES / f"v1_{name}.{fmt}"
+    if fmt == "skops":
+        return sio.load(path, trusted=[OUR_TYPE])
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+@pytest.mark.parametrize("fmt", ["skops", "pkl"])
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_version_1_model_files_load_and_continue_training(name, fmt):
+    """Files saved before the optimizer state was versioned (flat dict, see
+    tests/fixtures/make_v1_models.py) continue exactly as a model trained
+    from scratch with the current code: their optimizer state is read."""
+    scenario = SCENARIOS[name]
+    loaded = _load_fixture(name, fmt)
+    assert "version" not in loaded._optimizer_state  # really the old layout
+    assert "epoch" in loaded._optimizer_state
+
+    ref = NumpyMLPClassifier(**scenario.params)
+    for call in scenario.calls[: scenario.saved_after]:
+        call(ref)
+    assert_same_predictions(ref, loaded, V1_X)
+    for call in scenario.calls[scenario.saved_after :]:
+        call(ref)
+        call(loaded)
+    assert loaded._optimizer_state["version"] == 2
+    assert loaded.loss_curve_ == ref.loss_curve_
+    assert loaded.t_ == ref.t_
+    for a, b in zip(ref.coefs_ + ref.intercepts_, loaded.coefs_ + loaded.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_version_1_file_without_its_optimizer_state_diverges():
+    """The check above can fail: the old file's state is what continues."""
+    scenario = SCENARIOS["adam_partial_fit"]
+    loaded = _load_fixture("adam_partial_fit", "skops")
+    ref = _load_fixture("adam_partial_fit", "skops")
+    del loaded._optimizer_state
+    for call in scenario.calls[scenario.saved_after :]:
+        call(ref)
+        call(loaded)
+    assert not np.array_equal(ref.coefs_[0], loaded.coefs_[0])
+
+
+def test_unknown_optimizer_state_version_is_a_clear_error():
+    X, y = _data("multiclass")
+    est = _model().partial_fit(X, y, classes=np.unique(y))
+    est._optimizer_state["version"] = 99
+    before = [W.copy() for W in est.coefs_]
+    with pytest.raises(ValueError, match="version 99"):
+        est.partial_fit(X, y)
+    for a, b in zip(before, est.coefs_):
+        np.testing.assert_array_equal(a, b)
+    # A fresh optimizer does not read the state.
+    est.set_params(optimizer_state="reset").partial_fit(X, y)

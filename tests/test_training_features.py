@@ -446,8 +446,8 @@ def test_reset_optimizer_state_in_partial_fit(data):
     for clf in (auto, reset):
         for _ in range(3):
             clf.partial_fit(X, y, classes=np.arange(10))
-    assert auto._optimizer_state["t"] == 3 * int(np.ceil(len(y) / 200))
-    assert reset._optimizer_state["t"] == int(np.ceil(len(y) / 200))
+    assert auto._optimizer_state["optimizer"]["t"] == 3 * int(np.ceil(len(y) / 200))
+    assert reset._optimizer_state["optimizer"]["t"] == int(np.ceil(len(y) / 200))
     assert not np.allclose(auto.coefs_[0], reset.coefs_[0])
 
 
