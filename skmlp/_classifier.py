@@ -6,7 +6,6 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import FitTasks
 from ._fit_data import (
@@ -29,6 +28,8 @@ from ._validation import (
     PARAMETER_CONSTRAINTS,
     dropout_rates,
     hidden_layer_sizes,
+    partial_fit_available,
+    prediction_data,
     training_data,
     training_sample_weight,
     validation_set,
@@ -550,26 +551,8 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return dropout_rates(self)
 
     def _check_partial_fit(self):
-        """Whether ``partial_fit`` is offered (``hasattr`` says so).
-
-        Like MLPClassifier for 'lbfgs', it is hidden where it cannot do what
-        it says: with class_weight='balanced' one chunk's class frequencies
-        are not the data set's.
-        """
-        if self.solver not in _STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                "partial_fit is only available for stochastic"
-                " optimizers. %s is not stochastic." % self.solver
-            )
-        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
-            raise AttributeError(
-                "partial_fit is not available with class_weight='balanced': the "
-                "class frequencies of one chunk are not those of the data set. "
-                "Compute the weights once on all labels, e.g. dict(zip(classes, "
-                "sklearn.utils.class_weight.compute_class_weight('balanced', "
-                "classes=classes, y=y))), and pass that dict as class_weight."
-            )
-        return True
+        # Raises AttributeError where partial_fit is hidden.
+        return partial_fit_available(self)
 
     def _initialize(self, Y, layer_units, random_state):
         """First-fit state: output layer, counters, Glorot weights.
@@ -749,22 +732,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     def _validate_X_predict(self, X):
         """Checked X in float32 or float64, not yet cast to the model's dtype."""
-        check_is_fitted(self)
-        # See _validation.training_data: keeps sklearn's sum-overflow quiet.
-        dtype = self.coefs_[0].dtype
-        with np.errstate(over="ignore", invalid="ignore"):
-            # Either float kind is accepted as it is (predict_chunked casts
-            # a chunk at a time): asking
-            # check_array for one dtype costs ~25 us per call, a fifth of
-            # predicting one row.
-            X = validate_data(
-                self,
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=[dtype, np.float64 if dtype == np.float32 else np.float32],
-                reset=False,
-            )
-        return X
+        return prediction_data(self, X)
 
     def predict(self, X):
         """Predict class labels (or the label indicator matrix).

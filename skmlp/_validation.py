@@ -13,13 +13,19 @@ from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._activations import ACTIVATIONS
 from ._schedules import SCHEDULES
 from ._training import ValidationSet
 
 __all__ = [
+    "partial_fit_available",
+    "prediction_data",
     "PARAMETER_CONSTRAINTS",
     "dropout_rates",
     "hidden_layer_sizes",
@@ -353,3 +359,47 @@ def validation_set(est, X_val, y_val):
         )
     Y_val = est._label_binarizer.transform(y_val).astype(est._dtype)
     return ValidationSet(X_val, y_val, Y_val, None)
+
+
+def partial_fit_available(est):
+    """True where ``partial_fit`` is offered; AttributeError where it is not.
+
+    For ``available_if``, so that ``hasattr(est, "partial_fit")`` answers.
+    Like MLPClassifier for 'lbfgs', it is hidden where it cannot do what it
+    says: with class_weight='balanced' one chunk's class frequencies are not
+    the data set's.
+    """
+    if est.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            "partial_fit is only available for stochastic"
+            " optimizers. %s is not stochastic." % est.solver
+        )
+    if isinstance(est.class_weight, str) and est.class_weight == "balanced":
+        raise AttributeError(
+            "partial_fit is not available with class_weight='balanced': the "
+            "class frequencies of one chunk are not those of the data set. "
+            "Compute the weights once on all labels, e.g. dict(zip(classes, "
+            "sklearn.utils.class_weight.compute_class_weight('balanced', "
+            "classes=classes, y=y))), and pass that dict as class_weight."
+        )
+    return True
+
+
+def prediction_data(est, X):
+    """``X`` checked for predict, in float32 or float64 as it comes.
+
+    Either float kind is accepted as it is (the network casts a chunk at a
+    time): asking ``check_array`` for one dtype costs ~25 us per call, a
+    fifth of predicting one row.
+    """
+    check_is_fitted(est)
+    dtype = est.coefs_[0].dtype
+    # See training_data: keeps sklearn's sum-overflow quiet.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return validate_data(
+            est,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[dtype, np.float64 if dtype == np.float32 else np.float32],
+            reset=False,
+        )
