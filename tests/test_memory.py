@@ -51,5 +51,20 @@ def test_float32_input_is_not_copied(early_stopping):
 def test_other_inputs_get_one_float32_copy(dtype, early_stopping):
     X, y = _data(dtype)
     copy = X.shape[0] * X.shape[1] * 4
+    peak = _fit_peak(X, y, early_stopping=early_stopping, dtype=np.float32)
+    assert copy <= peak < 1.35 * copy
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_default_dtype_float64_input_is_not_copied(early_stopping):
+    # The default follows the input: float64 trains in float64, in place.
+    X, y = _data(np.float64)
     peak = _fit_peak(X, y, early_stopping=early_stopping)
+    assert peak < 0.35 * X.nbytes
+
+
+def test_default_dtype_uint8_input_gets_one_float64_copy():
+    X, y = _data(np.uint8)
+    copy = X.shape[0] * X.shape[1] * 8
+    peak = _fit_peak(X, y)
     assert copy <= peak < 1.35 * copy
