@@ -277,6 +277,13 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         scikit-learn's (``partial_fit`` continues it, a warm-start ``fit``
         starts afresh), 'keep' continues it in both, 'reset' in neither.
 
+    augment : object or None, default=None
+        A training-time transform of each minibatch, e.g.
+        :class:`skmlp.augment.ImageShift`: ``augment.transform_batch(X_batch,
+        random_state)`` is applied to the training rows of every batch (fresh
+        draws each epoch, from ``random_state``), never to validation rows
+        nor at predict time.  Stochastic solvers, dense input only.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -406,6 +413,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         early_stopping_monitor="score",
         restore_best_weights=False,
         optimizer_state="auto",
+        augment=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -443,6 +451,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.early_stopping_monitor = early_stopping_monitor
         self.restore_best_weights = restore_best_weights
         self.optimizer_state = optimizer_state
+        self.augment = augment
 
     # ------------------------------------------------------------------ fit
     @_atomic

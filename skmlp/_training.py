@@ -491,6 +491,8 @@ def fit_stochastic(est, params, train, val, random_state, incremental, tasks):
                             else sample_idx[batch]
                         )
                         X_batch = take(rows)
+                        if est.augment is not None:  # training rows only
+                            X_batch = est.augment.transform_batch(X_batch, random_state)
                         Y_batch = take_y(rows)
                         sw_batch = (
                             None if sample_weight is None else sample_weight[rows]
