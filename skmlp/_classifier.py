@@ -795,7 +795,8 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             ``log(predict_proba(X))``.
         """
         P = self.predict_proba(X)
-        return np.log(P, out=P)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, as MLPClassifier
+            return np.log(P, out=P)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
