@@ -28,11 +28,19 @@ PROG = "skmlp"
 DEFAULT_HIDDEN = (256, 128)
 DEFAULT_SOLVER = "adam"
 DEFAULT_EPOCHS = 200
+DEFAULT_AUGMENT_EPOCHS = 200
 DEFAULT_VALIDATION_FRACTION = 0.1
+DEFAULT_PATIENCE = 10
 DEFAULT_BATCH_SIZE = 128
 DEFAULT_LEARNING_RATE = 2e-3
 DEFAULT_ALPHA = 1e-4
+DEFAULT_LABEL_SMOOTHING = 0.0
+DEFAULT_LR_SCHEDULE = "constant"
+DEFAULT_DROPOUT = 0.0
+DEFAULT_WEIGHT_DECAY = 0.0
+DEFAULT_MAX_SHIFT = 2
 DEFAULT_SEED = 0
+# Asked for explicitly: the estimator's own default follows the input dtype.
 DEFAULT_DTYPE = "float32"
 
 DEFAULTS_MEASUREMENT = (
@@ -72,7 +80,8 @@ class _Formatter(
     """Show defaults; keep the line breaks of descriptions and epilogs."""
 
     def _get_help_string(self, action):
-        if action.nargs == 0:  # flags: "(default: False)" says nothing
+        if action.nargs == 0 or action.default is None:
+            # Flags: "(default: False)" says nothing; None: the help says.
             return action.help
         return super()._get_help_string(action)
 
@@ -146,6 +155,18 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, got {text!r}"
+        )
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -187,12 +208,14 @@ def _add_training_options(parser) -> None:
     group.add_argument(
         "--epochs",
         type=_positive_int,
-        default=DEFAULT_EPOCHS,
+        # None: DEFAULT_EPOCHS, or DEFAULT_AUGMENT_EPOCHS with --augment.
+        default=None,
         metavar="N",
-        help="maximum number of epochs (passes over the training images; "
+        help=f"maximum number of epochs (passes over the training images; "
         "iterations for lbfgs). Training stops earlier once the validation "
         "accuracy (or, with --validation-fraction 0, the training loss) has "
-        "not improved for 10 epochs",
+        f"not improved for --patience epochs (default: {DEFAULT_EPOCHS}, "
+        f"{DEFAULT_AUGMENT_EPOCHS} with --augment)",
     )
     group.add_argument(
         "--validation-fraction",
@@ -203,6 +226,15 @@ def _add_training_options(parser) -> None:
         "when their accuracy stops improving (the best epoch's weights are "
         "kept); 0 trains on every image, without early stopping (lbfgs "
         "always does: it has no early stopping)",
+    )
+    group.add_argument(
+        "--patience",
+        type=_positive_int,
+        default=DEFAULT_PATIENCE,
+        metavar="N",
+        help="training stops after N + 1 epochs in a row without improvement "
+        "of the validation accuracy (of the training loss with "
+        "--validation-fraction 0); scikit-learn's n_iter_no_change",
     )
     group.add_argument(
         "--batch-size",
@@ -224,6 +256,52 @@ def _add_training_options(parser) -> None:
         default=DEFAULT_ALPHA,
         metavar="A",
         help="strength of the L2 weight penalty",
+    )
+    group.add_argument(
+        "--label-smoothing",
+        type=_fraction,
+        default=DEFAULT_LABEL_SMOOTHING,
+        metavar="F",
+        help="train on targets mixed with the uniform distribution: "
+        "(1 - F) on the true digit, F/10 on each digit",
+    )
+    group.add_argument(
+        "--lr-schedule",
+        choices=("constant", "cosine"),
+        default=DEFAULT_LR_SCHEDULE,
+        help="learning-rate schedule of adam and sgd: constant, or cosine "
+        "(decays to 0 over --epochs epochs)",
+    )
+    group.add_argument(
+        "--dropout",
+        type=_fraction,
+        default=DEFAULT_DROPOUT,
+        metavar="F",
+        help="fraction of the hidden units dropped at random in each training "
+        "step (adam and sgd)",
+    )
+    group.add_argument(
+        "--weight-decay",
+        type=_nonnegative_float,
+        default=DEFAULT_WEIGHT_DECAY,
+        metavar="W",
+        help="decoupled weight decay (AdamW): after each step the weights "
+        "shrink by learning rate x W of themselves (adam and sgd)",
+    )
+    group.add_argument(
+        "--augment",
+        action="store_true",
+        help="shift each training image by a random 0 to --max-shift pixels "
+        "in each direction, drawn afresh every epoch (never the validation or "
+        "predicted images): slower to train, more accurate on new digits. "
+        f"--epochs defaults to {DEFAULT_AUGMENT_EPOCHS} with it",
+    )
+    group.add_argument(
+        "--max-shift",
+        type=_nonnegative_int,
+        default=DEFAULT_MAX_SHIFT,
+        metavar="N",
+        help="largest shift in pixels with --augment",
     )
     group.add_argument(
         "--seed",
@@ -248,10 +326,11 @@ def _add_training_options(parser) -> None:
 
 
 _PROGRESS_NOTE = (
-    "Progress: on a terminal, a progress bar (scikit-learn's "
-    "sklearn.callback.ProgressBar, when the classifier supports callbacks); "
-    "otherwise one 'Iteration N, loss = ...' line per epoch. --quiet turns "
-    "it off."
+    "Progress: one line per epoch with the training loss, the validation "
+    "accuracy, the best so far, how many more epochs without improvement "
+    "early stopping waits, and the time per epoch; on a terminal, a progress "
+    "bar with that line under it. --quiet turns it off. Ctrl-C stops training "
+    "(exit status 130)."
 )
 
 
@@ -332,7 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default="model.skops",
         metavar="PATH",
-        help="where to save the fitted model (overwritten if it exists)",
+        help="where to save the fitted model (replaced if it exists, once "
+        "training has finished)",
+    )
+    train.add_argument(
+        "--save-interrupted",
+        action="store_true",
+        help="if training is interrupted (Ctrl-C), save the model of the last "
+        "complete epoch (the best one with early stopping) anyway; without "
+        "this flag an interrupted training saves nothing and leaves an "
+        "existing model file as it was (exit status 130 either way)",
     )
     _add_training_options(train)
     train.set_defaults(command="train")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +122,12 @@ def test_train_writes_a_skops_model(files):
     assert "Trained in" in proc.stdout
     assert f"Saved the model to {files['model']}" in proc.stdout
     # --quiet: no per-epoch lines
-    assert "Iteration 1" not in proc.stdout
+    assert "training loss" not in proc.stdout
+    # Warnings (the ConvergenceWarning of 5 epochs, the batch size larger
+    # than the 108 training rows) become one line each.
+    lines = proc.stderr.splitlines()
+    assert all(line.startswith("skmlp: warning: ") for line in lines), lines
+    assert any(line.endswith("(raise --epochs to train longer)") for line in lines)
 
 
 def test_model_file_is_a_pipeline_with_only_expected_untrusted_types(files):
@@ -198,14 +204,28 @@ def test_train_options_and_progress_lines(tmp_path, files):
         "1",
         "--dtype",
         "float64",
+        "--label-smoothing",
+        "0.1",
+        "--lr-schedule",
+        "cosine",
+        "--dropout",
+        "0.25",
+        "--weight-decay",
+        "0.01",
+        "--augment",
+        "--max-shift",
+        "1",
+        "--patience",
+        "4",
     )
     assert proc.returncode == 0, proc.stderr
-    # Not a terminal, not --quiet: the classifier's verbose lines.
-    assert "Iteration 1, loss = " in proc.stdout
-    assert "Iteration 3, loss = " in proc.stdout
-    assert "Validation accuracy" not in proc.stdout
-    # The ConvergenceWarning becomes one warning line, no traceback.
-    assert "skmlp: warning: " in proc.stderr
+    # Not a terminal, not --quiet: one plain line per epoch.
+    assert "epoch 1/3  training loss " in proc.stdout
+    assert "epoch 3/3  training loss " in proc.stdout
+    assert "s/epoch" in proc.stdout
+    assert "validation" not in proc.stdout.lower()
+    # A cosine schedule ends at --epochs by design: no "not converged" line.
+    assert "skmlp: warning: " not in proc.stderr
     assert "Traceback" not in proc.stderr
 
     import skops.io as sio
@@ -220,6 +240,12 @@ def test_train_options_and_progress_lines(tmp_path, files):
     assert clf.alpha == 0.001
     assert clf.random_state == 1
     assert clf.coefs_[0].dtype == np.float64
+    assert clf.label_smoothing == 0.1
+    assert clf.lr_schedule == "cosine"
+    assert clf.dropout == 0.25
+    assert clf.weight_decay == 0.01
+    assert clf.n_iter_no_change == 4
+    assert clf.augment.get_params() == {"shape": (28, 28), "max_shift": 1}
 
 
 def test_no_arguments_runs_the_demo():
@@ -229,7 +255,7 @@ def test_no_arguments_runs_the_demo():
     assert "Traceback" not in proc.stderr
     out = proc.stdout
     assert "demo" in out
-    assert "Iteration 1, loss" in out  # progress (not a terminal)
+    assert "epoch " in out and "training loss" in out  # progress lines
     assert "Held-out accuracy:" in out
     assert "Confusion matrix" in out
     assert "Time:" in out
@@ -241,7 +267,7 @@ def test_demo_options_without_command():
     proc = run("--epochs", "2", "--hidden", "8", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert "at most 2 epochs" in proc.stdout
-    assert "Iteration" not in proc.stdout
+    assert "training loss" not in proc.stdout
     assert "Held-out accuracy:" in proc.stdout
 
 
@@ -264,6 +290,13 @@ OPTIONS = {
         "--batch-size",
         "--learning-rate",
         "--alpha",
+        "--label-smoothing",
+        "--lr-schedule",
+        "--dropout",
+        "--weight-decay",
+        "--augment",
+        "--max-shift",
+        "--patience",
         "--seed",
         "--dtype",
         "--quiet",
@@ -278,9 +311,17 @@ OPTIONS = {
         "--batch-size",
         "--learning-rate",
         "--alpha",
+        "--label-smoothing",
+        "--lr-schedule",
+        "--dropout",
+        "--weight-decay",
+        "--augment",
+        "--max-shift",
+        "--patience",
         "--seed",
         "--dtype",
         "--quiet",
+        "--save-interrupted",
     ],
     "predict": ["TEST_CSV", "--model", "--out"],
     "evaluate": ["LABELLED_CSV", "--model"],
@@ -297,9 +338,11 @@ def test_help(command):
     for option in OPTIONS[command]:
         assert option in text, option
     if command in ("demo", "train"):
-        assert "(default: 256" in text or "default: 256" in text
+        from skmlp._cli_parser import DEFAULT_HIDDEN
+
+        assert f"(default: {','.join(map(str, DEFAULT_HIDDEN))})" in text
         assert "MLPClassifier()" in text  # the measured comparison
-        assert "ProgressBar" in text
+        assert "epochs without improvement" in text  # the progress note
 
 
 # ------------------------------------------------------------------- errors
@@ -372,7 +415,7 @@ def test_binary_garbage_and_fake_gzip(tmp_path, files, capsys):
     proc = run_in_process(
         capsys, "train", garbage, "--model", tmp_path / "m.skops", *TINY
     )
-    assert_one_line_error(proc, contains=["garbage.csv"])
+    assert_one_line_error(proc, contains=["garbage.csv", "not a CSV text file"])
     fake = tmp_path / "fake.csv.gz"
     fake.write_text("not gzip at all")
     proc = run_in_process(
@@ -616,3 +659,118 @@ def test_skmlp_debug_zero_means_off(tmp_path):
         env={"SKMLP_DEBUG": "0"},
     )
     assert_one_line_error(proc, contains=["does not exist"])
+
+
+# ---------------------------------------------------- found by a newcomer
+def _train_until_first_epoch_then_ctrl_c(train, model, *extra):
+    """Start ``skmlp train``, send SIGINT once an epoch line is printed."""
+    import signal
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
+    env.pop("SKMLP_DEBUG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skmlp", "train", str(train), "--model", str(model),
+         "--hidden", "64", "--epochs", "100000", "--patience", "100000", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("epoch "):
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=300)
+    return proc.returncode, "".join(lines) + out, err
+
+
+def test_ctrl_c_during_train_keeps_the_existing_model(files, tmp_path):
+    model = tmp_path / "model.skops"
+    model.write_bytes(files["model"].read_bytes())
+    before = model.read_bytes()
+    code, out, err = _train_until_first_epoch_then_ctrl_c(files["train"], model)
+    assert code == 130, (out, err)
+    assert "Traceback" not in err
+    assert "interrupted" in err and "not saved" in err
+    assert "--save-interrupted" in err
+    assert model.read_bytes() == before
+    assert "Saved the model" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skops"]
+
+
+def test_ctrl_c_with_save_interrupted_saves_the_partial_model(files, tmp_path):
+    import skops.io as sio
+
+    model = tmp_path / "model.skops"
+    model.write_bytes(files["model"].read_bytes())
+    code, out, err = _train_until_first_epoch_then_ctrl_c(
+        files["train"], model, "--save-interrupted"
+    )
+    assert code == 130, (out, err)
+    assert "saved the model as it was" in err
+    clf = sio.load(model, trusted=sio.get_untrusted_types(file=model))[-1]
+    assert clf.hidden_layer_sizes == (64,)  # the new, interrupted model
+    assert clf.n_iter_ < 100000
+
+
+def test_ctrl_c_outside_the_training_loop(files, tmp_path, capsys, monkeypatch):
+    import skmlp._cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    model = tmp_path / "model.skops"
+    model.write_bytes(b"old model")
+    monkeypatch.setattr(skmlp._cli, "_read_csv", interrupted)
+    proc = run_in_process(capsys, "train", files["train"], "--model", model, *TINY)
+    assert proc.returncode == 130
+    assert "interrupted" in proc.stderr
+    assert model.read_bytes() == b"old model"
+
+
+def test_progress_lines_show_what_a_user_wants(files, tmp_path, capsys):
+    proc = run_in_process(
+        capsys, "train", files["train"], "--model", tmp_path / "m.skops",
+        "--hidden", "16", "--epochs", "40", "--patience", "2",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    epochs = [line for line in proc.stdout.splitlines() if line.startswith("epoch")]
+    assert epochs[0].startswith("epoch  1/40  training loss ")
+    for text in ("validation ", "best ", "(epoch ", "epochs without improvement"):
+        assert text in epochs[0], epochs[0]
+    assert epochs[0].endswith("s/epoch")
+    # No jargon from scikit-learn's task tree.
+    assert "Pipeline" not in proc.stdout and "fit #" not in proc.stdout
+    # Early stopping (patience 2): it stopped before epoch 40, said so, and
+    # the last line counts 3 epochs without improvement.
+    assert len(epochs) < 40
+    assert "3/3 epochs without improvement" in epochs[-1]
+
+
+def test_progress_bar_on_a_terminal_is_full_width_and_stops_where_training_did():
+    import io
+    import warnings
+
+    from rich.console import Console
+
+    from skmlp._cli import build_pipeline
+    from skmlp._cli_progress import EpochProgress
+
+    rng = np.random.default_rng(0)
+    y = np.arange(200) % 10
+    X = _images(rng, y)
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=111, color_system=None)
+    pipe = build_pipeline(hidden=(16,), epochs=300, patience=1, seed=0)
+    pipe[-1].set_callbacks(EpochProgress(live=True, console=console))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe.fit(X, y)
+    n = pipe[-1].n_iter_
+    assert n < 300
+    # The last frame drawn: the bar's line, then the status.
+    bar, *status = buf.getvalue().split("\x1b[2K")[-1].splitlines()
+    status = " ".join(status)
+    # Not 300/300: no jump to 100% when early stopping ends training.
+    assert re.match(rf"Epoch +{n}/300 ", bar), bar
+    assert len(bar) == 111  # the whole terminal width
+    assert "training loss" in status and "best" in status and "s/epoch" in status
