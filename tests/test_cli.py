@@ -774,3 +774,30 @@ def test_progress_bar_on_a_terminal_is_full_width_and_stops_where_training_did()
     assert re.match(rf"Epoch +{n}/300 ", bar), bar
     assert len(bar) == 111  # the whole terminal width
     assert "training loss" in status and "best" in status and "s/epoch" in status
+
+
+def test_readme_sample_file_snippet_writes_a_kaggle_train_file(tmp_path, monkeypatch):
+    from skmlp.datasets import load_digits_sample, load_kaggle_train
+
+    readme = (ROOT / "README.md").read_text()
+    snippet = readme.split("```python\n")[-1].split("```")[0]
+    assert "sample_train.csv" in snippet
+    monkeypatch.chdir(tmp_path)
+    exec(snippet, {})
+    X, y = load_kaggle_train(tmp_path / "sample_train.csv")
+    X_ref, y_ref = load_digits_sample()
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+
+
+def test_readme_commands_use_separate_environments_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    commands = [
+        line for line in readme.splitlines() if line.startswith("python3 -m venv")
+    ]
+    assert len(commands) == 2
+    venvs = [line.split()[3] for line in commands]
+    assert len(set(venvs)) == 2  # the second does not reuse the first
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1] in ci  # verbatim
+    assert f"rm -rf {venvs[1]}" in ci  # fresh
