@@ -27,6 +27,7 @@ import warnings
 
 from . import __version__
 from ._cli_parser import (
+    CONSTANT_RATE_PATIENCE,
     DEFAULT_ALPHA,
     DEFAULT_AUGMENT_EPOCHS,
     DEFAULT_BATCH_SIZE,
@@ -96,7 +97,8 @@ def build_pipeline(
 
     ``validation_fraction > 0`` turns on early stopping with that fraction
     of the training rows held out (sgd and adam; lbfgs has no early
-    stopping), stopping after ``patience + 1`` epochs without improvement;
+    stopping), stopping after ``patience + 1`` epochs without improvement
+    (None: never before ``epochs`` with the cosine schedule, else 10);
     ``epochs`` is then an upper bound (None: the default, which
     depends on ``augment``).  ``augment`` shifts the training images by up
     to ``max_shift`` pixels (:class:`skmlp.augment.ImageShift`).  The
@@ -111,6 +113,8 @@ def build_pipeline(
 
     if epochs is None:
         epochs = DEFAULT_AUGMENT_EPOCHS if augment else DEFAULT_EPOCHS
+    if patience is None:
+        patience = epochs if lr_schedule == "cosine" else CONSTANT_RATE_PATIENCE
     # lbfgs trains on the full batch and has no early stopping.
     early_stopping = validation_fraction > 0 and solver != "lbfgs"
     clf = NumpyMLPClassifier(
@@ -182,7 +186,12 @@ def _describe_model(pipe) -> str:
         parts.append(f"{clf.lr_schedule} learning-rate schedule")
     if clf.augment is not None:
         parts.append(f"training images shifted by up to {clf.augment.max_shift} px")
-    if clf.early_stopping:
+    if clf.early_stopping and clf.n_iter_no_change >= clf.max_iter:
+        parts.append(
+            f"{clf.max_iter} epochs, {clf.validation_fraction:.0%} of the rows "
+            "held out for validation (the best epoch's weights are kept)"
+        )
+    elif clf.early_stopping:
         parts.append(
             f"at most {clf.max_iter} epochs, early stopping on "
             f"{clf.validation_fraction:.0%} validation rows after "

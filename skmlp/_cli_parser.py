@@ -25,17 +25,20 @@ PROG = "skmlp"
 # is better on both counts.)  Two hidden layers and a larger learning rate
 # with smaller batches reach a better validation score in ~21 epochs, where
 # MLPClassifier() runs 87; early stopping on 10% of the rows picks the epoch.
-DEFAULT_HIDDEN = (256, 128)
+DEFAULT_HIDDEN = (512,)
 DEFAULT_SOLVER = "adam"
-DEFAULT_EPOCHS = 200
-DEFAULT_AUGMENT_EPOCHS = 200
+DEFAULT_EPOCHS = 30
+DEFAULT_AUGMENT_EPOCHS = 60
 DEFAULT_VALIDATION_FRACTION = 0.1
-DEFAULT_PATIENCE = 10
-DEFAULT_BATCH_SIZE = 128
+# None: never stop before --epochs with the cosine schedule (it needs its
+# end), 10 (scikit-learn's n_iter_no_change) with a constant rate.
+DEFAULT_PATIENCE = None
+CONSTANT_RATE_PATIENCE = 10
+DEFAULT_BATCH_SIZE = 200
 DEFAULT_LEARNING_RATE = 2e-3
-DEFAULT_ALPHA = 1e-4
-DEFAULT_LABEL_SMOOTHING = 0.0
-DEFAULT_LR_SCHEDULE = "constant"
+DEFAULT_ALPHA = 0.1
+DEFAULT_LABEL_SMOOTHING = 0.2
+DEFAULT_LR_SCHEDULE = "cosine"
 DEFAULT_DROPOUT = 0.0
 DEFAULT_WEIGHT_DECAY = 0.0
 DEFAULT_MAX_SHIFT = 2
@@ -222,10 +225,11 @@ def _add_training_options(parser) -> None:
         type=_fraction,
         default=DEFAULT_VALIDATION_FRACTION,
         metavar="F",
-        help="fraction of the training images held out to stop training early "
-        "when their accuracy stops improving (the best epoch's weights are "
-        "kept); 0 trains on every image, without early stopping (lbfgs "
-        "always does: it has no early stopping)",
+        help="fraction of the training images held out to measure the "
+        "accuracy after every epoch: the best epoch's weights are kept, and "
+        "training stops early after --patience epochs without improvement; 0 "
+        "trains on every image, without validation (lbfgs always does: it "
+        "has no early stopping)",
     )
     group.add_argument(
         "--patience",
@@ -234,7 +238,9 @@ def _add_training_options(parser) -> None:
         metavar="N",
         help="training stops after N + 1 epochs in a row without improvement "
         "of the validation accuracy (of the training loss with "
-        "--validation-fraction 0); scikit-learn's n_iter_no_change",
+        "--validation-fraction 0); scikit-learn's n_iter_no_change (default: "
+        "--epochs with the cosine schedule, which needs all its epochs; "
+        f"{CONSTANT_RATE_PATIENCE} with a constant rate)",
     )
     group.add_argument(
         "--batch-size",

@@ -61,7 +61,7 @@ def epoch_status(clf, epoch, seconds) -> dict:
         scores = scores[:epoch]
         best = max(range(len(scores)), key=scores.__getitem__)
         status.update(score=scores[-1], best=scores[best], best_epoch=best + 1)
-        if clf.early_stopping:
+        if clf.early_stopping and clf.n_iter_no_change < clf.max_iter:
             status["waited"] = _epochs_without_improvement(scores, clf.tol)
             status["patience"] = clf.n_iter_no_change
     return status
