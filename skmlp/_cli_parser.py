@@ -194,6 +194,12 @@ def _nonnegative_float(text: str) -> float:
 
 def _add_training_options(parser) -> None:
     group = parser.add_argument_group("model and training options")
+    _add_network_and_stopping_options(group)
+    _add_optimizer_options(group)
+    _add_augment_and_run_options(parser, group)
+
+
+def _add_network_and_stopping_options(group) -> None:
     group.add_argument(
         "--hidden",
         type=_hidden_sizes,
@@ -242,6 +248,9 @@ def _add_training_options(parser) -> None:
         "--epochs with the cosine schedule, which needs all its epochs; "
         f"{CONSTANT_RATE_PATIENCE} with a constant rate)",
     )
+
+
+def _add_optimizer_options(group) -> None:
     group.add_argument(
         "--batch-size",
         type=_batch_size,
@@ -294,6 +303,9 @@ def _add_training_options(parser) -> None:
         help="decoupled weight decay (AdamW): after each step the weights "
         "shrink by learning rate x W of themselves (adam and sgd)",
     )
+
+
+def _add_augment_and_run_options(parser, group) -> None:
     group.add_argument(
         "--augment",
         action="store_true",
@@ -378,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
         parser_class=_Parser,
     )
 
+    _add_demo_and_train(sub)
+    _add_predict_and_evaluate(sub)
+    return parser
+
+
+def _add_demo_and_train(sub) -> None:
     demo = sub.add_parser(
         "demo",
         help="train and evaluate on the embedded sample (the default command)",
@@ -431,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(train)
     train.set_defaults(command="train")
 
+
+def _add_predict_and_evaluate(sub) -> None:
     predict = sub.add_parser(
         "predict",
         help="predict the digits of a test CSV file and write a submission",
@@ -485,4 +505,3 @@ def build_parser() -> argparse.ArgumentParser:
         help="model file written by 'skmlp train'",
     )
     evaluate.set_defaults(command="evaluate")
-    return parser

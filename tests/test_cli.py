@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -744,55 +743,6 @@ def test_ctrl_c_outside_the_training_loop(files, tmp_path, capsys, monkeypatch):
     assert proc.returncode == 130
     assert "interrupted" in proc.stderr
     assert model.read_bytes() == b"old model"
-
-
-def test_progress_lines_show_what_a_user_wants(files, tmp_path, capsys):
-    proc = run_in_process(
-        capsys, "train", files["train"], "--model", tmp_path / "m.skops",
-        "--hidden", "16", "--epochs", "40", "--patience", "2",
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    epochs = [line for line in proc.stdout.splitlines() if line.startswith("epoch")]
-    assert epochs[0].startswith("epoch  1/40  training loss ")
-    for text in ("validation ", "best ", "(epoch ", "epochs without improvement"):
-        assert text in epochs[0], epochs[0]
-    assert epochs[0].endswith("s/epoch")
-    # No jargon from scikit-learn's task tree.
-    assert "Pipeline" not in proc.stdout and "fit #" not in proc.stdout
-    # Early stopping (patience 2): it stopped before epoch 40, said so, and
-    # the last line counts 3 epochs without improvement.
-    assert len(epochs) < 40
-    assert "3/3 epochs without improvement" in epochs[-1]
-
-
-def test_progress_bar_on_a_terminal_is_full_width_and_stops_where_training_did():
-    import io
-    import warnings
-
-    from rich.console import Console
-
-    from skmlp._cli import build_pipeline
-    from skmlp._cli_progress import EpochProgress
-
-    rng = np.random.default_rng(0)
-    y = np.arange(200) % 10
-    X = _images(rng, y)
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=True, width=111, color_system=None)
-    pipe = build_pipeline(hidden=(16,), epochs=300, patience=1, seed=0)
-    pipe[-1].set_callbacks(EpochProgress(live=True, console=console))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pipe.fit(X, y)
-    n = pipe[-1].n_iter_
-    assert n < 300
-    # The last frame drawn: the bar's line, then the status.
-    bar, *status = buf.getvalue().split("\x1b[2K")[-1].splitlines()
-    status = " ".join(status)
-    # Not 300/300: no jump to 100% when early stopping ends training.
-    assert re.match(rf"Epoch +{n}/300 ", bar), bar
-    assert len(bar) == 111  # the whole terminal width
-    assert "training loss" in status and "best" in status and "s/epoch" in status
 
 
 def test_readme_sample_file_snippet_writes_a_kaggle_train_file(tmp_path, monkeypatch):
