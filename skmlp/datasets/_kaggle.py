@@ -469,7 +469,9 @@ def load_kaggle_train(path_or_buffer, *, dtype=np.uint8):
         ``label,pixel0,...,pixel783``, or if a cell is missing, not a number, not
         an integer, or out of range (labels 0-9, pixels 0-255). The message names
         the 1-based data row (row ``r`` is line ``r + 1`` of the file) and the
-        column. Blank lines are errors.
+        column. A blank line followed by data is an error; blank lines at the
+        end of the file are ignored.  A binary file (or one that is not UTF-8
+        text) is reported as not a CSV text file.
 
     See Also
     --------
