@@ -581,6 +581,29 @@ def test_build_pipeline_validation_fraction_controls_early_stopping():
     assert lbfgs.early_stopping is False
 
 
+def test_build_pipeline_defaults_and_augment():
+    from skmlp._cli import build_pipeline
+    from skmlp.augment import ImageShift
+
+    clf = build_pipeline()[-1]
+    # The measured defaults (benchmarks/RESULTS_cli_defaults.md).
+    assert clf.hidden_layer_sizes == (512,) and clf.alpha == 0.1
+    assert clf.lr_schedule == "cosine" and clf.label_smoothing == 0.2
+    assert clf.max_iter == 30 and clf.early_stopping
+    # The cosine schedule needs its end: no early stop before max_iter.
+    assert clf.n_iter_no_change == clf.max_iter
+    assert clf.augment is None
+    # float32 is asked for, whatever the estimator's own default.
+    assert clf.dtype == "float32"
+    assert build_pipeline(lr_schedule="constant")[-1].n_iter_no_change == 10
+    assert build_pipeline(patience=3)[-1].n_iter_no_change == 3
+    augmented = build_pipeline(augment=True, max_shift=3)[-1]
+    assert augmented.max_iter == 60 and augmented.n_iter_no_change == 60
+    assert isinstance(augmented.augment, ImageShift)
+    assert augmented.augment.get_params() == {"shape": (28, 28), "max_shift": 3}
+    assert build_pipeline(augment=True, epochs=7)[-1].max_iter == 7
+
+
 def test_scale_pixels():
     from skmlp._cli import scale_pixels
 
@@ -743,54 +766,3 @@ def test_ctrl_c_outside_the_training_loop(files, tmp_path, capsys, monkeypatch):
     assert proc.returncode == 130
     assert "interrupted" in proc.stderr
     assert model.read_bytes() == b"old model"
-
-
-def test_readme_sample_file_snippet_writes_a_kaggle_train_file(tmp_path, monkeypatch):
-    from skmlp.datasets import load_digits_sample, load_kaggle_train
-
-    readme = (ROOT / "README.md").read_text()
-    snippet = readme.split("```python\n")[-1].split("```")[0]
-    assert "sample_train.csv" in snippet
-    monkeypatch.chdir(tmp_path)
-    exec(snippet, {})
-    X, y = load_kaggle_train(tmp_path / "sample_train.csv")
-    X_ref, y_ref = load_digits_sample()
-    np.testing.assert_array_equal(X, X_ref)
-    np.testing.assert_array_equal(y, y_ref)
-
-
-def test_readme_commands_use_separate_environments_and_ci_runs_the_test_one():
-    readme = (ROOT / "README.md").read_text()
-    commands = [
-        line for line in readme.splitlines() if line.startswith("python3 -m venv")
-    ]
-    assert len(commands) == 2
-    venvs = [line.split()[3] for line in commands]
-    assert len(set(venvs)) == 2  # the second does not reuse the first
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert commands[1] in ci  # verbatim
-    assert f"rm -rf {venvs[1]}" in ci  # fresh
-
-
-def test_cli_page_is_generated_from_the_parser_and_up_to_date():
-    import argparse
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "make_cli_page", ROOT / "docs" / "make_cli_page.py"
-    )
-    page = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(page)
-    text = page.render()
-    assert (ROOT / "docs" / "cli.rst").read_text() == text, (
-        "docs/cli.rst is out of date: run python docs/make_cli_page.py"
-    )
-    from skmlp._cli_parser import build_parser
-
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name, command in sub.choices.items():
-        assert f"skmlp {name}\n====" in text
-        for action in command._actions:
-            for option in action.option_strings or [action.metavar]:
-                assert f"``{option}" in text or f", {option}" in text, option
