@@ -23,9 +23,11 @@ PROG = "skmlp"
 # keep the best epoch, never stopped early (the schedule needs its end):
 #
 #                    accuracy on unseen rows   time / MLPClassifier()'s
-#   MLPClassifier()  96.0%                     1
-#   these defaults   97.9%                     0.8-1.2 wall, 0.9-1.0 CPU
-#   --augment        98.6%                     1.5-2.6 wall, 1.9-2.2 CPU
+#   MLPClassifier()  96.2%                     1
+#   these defaults   97.7%                     0.8-1.3 wall, 0.9-1.1 CPU
+#   --augment        98.7%                     1.5-2.6 wall, 1.9-2.6 CPU
+#
+# (mean of 2 folds x 2 seeds; a heavily loaded machine, so noisy times.)
 #
 # 20 epochs would take 0.7x MLPClassifier()'s time at 6,400 rows for the
 # same accuracy, but lose 1.9 points at 2,000 rows.
@@ -54,9 +56,9 @@ DEFAULTS_MEASUREMENT = (
     "The training defaults were chosen by measurement "
     "(benchmarks/choose_cli_defaults.py, benchmarks/RESULTS_cli_defaults.md): "
     "trained on 9,000 MNIST images and tested on 1,000 others never used to "
-    "choose them (two folds), they reach 97.9% (--augment: 98.6%) against "
-    "96.0% for scikit-learn's MLPClassifier() on the same pixels / 255, in "
-    "about the same time (--augment: about twice the time)."
+    "choose them (two folds, two seeds), they reach 97.7% (--augment: "
+    "98.7%) against 96.2% for scikit-learn's MLPClassifier() on the same "
+    "pixels / 255, in about the same time (--augment: about twice the time)."
 )
 
 # Demo (no subcommand): the embedded sample, a stratified 20% hold-out.
