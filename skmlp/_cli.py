@@ -46,6 +46,8 @@ from ._cli_parser import (
     DEFAULT_WEIGHT_DECAY,
     DEMO_SPLIT_SEED,
     DEMO_TEST_SIZE,
+    LARGE_DATA_EPOCHS,
+    LARGE_DATA_IMAGES,
     N_PIXELS,
     PROG,
     _one_line,
@@ -92,6 +94,7 @@ def build_pipeline(
     max_shift=DEFAULT_MAX_SHIFT,
     seed=DEFAULT_SEED,
     dtype=DEFAULT_DTYPE,
+    n_images=None,
 ):
     """The pipeline ``skmlp train`` fits: pixels / 255, then the classifier.
 
@@ -99,9 +102,10 @@ def build_pipeline(
     of the training rows held out (sgd and adam; lbfgs has no early
     stopping), stopping after ``patience + 1`` epochs without improvement
     (None: never before ``epochs`` with the cosine schedule, else 10);
-    ``epochs`` is then an upper bound (None: the default, which
-    depends on ``augment``).  ``augment`` shifts the training images by up
-    to ``max_shift`` pixels (:class:`skmlp.augment.ImageShift`).  The
+    ``epochs`` is then an upper bound (None: the default, which depends on
+    ``augment`` and on ``n_images``, the number of images to train on).
+    ``augment`` shifts the training images by up to ``max_shift`` pixels
+    (:class:`skmlp.augment.ImageShift`).  The
     network computes in ``dtype`` (float32 by default, asked for explicitly:
     the estimator's own default follows the input).
     """
@@ -113,6 +117,8 @@ def build_pipeline(
 
     if epochs is None:
         epochs = DEFAULT_AUGMENT_EPOCHS if augment else DEFAULT_EPOCHS
+        if not augment and n_images is not None and n_images >= LARGE_DATA_IMAGES:
+            epochs = LARGE_DATA_EPOCHS
     if patience is None:
         patience = epochs if lr_schedule == "cosine" else CONSTANT_RATE_PATIENCE
     # lbfgs trains on the full batch and has no early stopping.
@@ -160,8 +166,9 @@ _PIPELINE_OPTIONS = (
 )
 
 
-def _pipeline_from_args(args):
-    return build_pipeline(**{name: getattr(args, name) for name in _PIPELINE_OPTIONS})
+def _pipeline_from_args(args, n_images):
+    options = {name: getattr(args, name) for name in _PIPELINE_OPTIONS}
+    return build_pipeline(n_images=n_images, **options)
 
 
 def _describe_model(pipe) -> str:
@@ -584,7 +591,7 @@ def cmd_demo(args) -> int:
         f"package; training on {len(y_train):,}, testing on {len(y_test):,} "
         f"(stratified {DEMO_TEST_SIZE:.0%} hold-out, seed {DEMO_SPLIT_SEED})."
     )
-    pipe = _pipeline_from_args(args)
+    pipe = _pipeline_from_args(args, len(y_train))
     print(f"Model: {_describe_model(pipe)}")
     try:
         seconds = fit_with_progress(pipe, X_train, y_train, quiet=args.quiet)
@@ -626,7 +633,7 @@ def cmd_train(args) -> int:
             )
     if len(set(y.tolist())) < 2:
         raise CLIError(f"{args.train!r} has a single class; nothing to learn")
-    pipe = _pipeline_from_args(args)
+    pipe = _pipeline_from_args(args, len(y))
     print(f"Model: {_describe_model(pipe)}")
     try:
         seconds = fit_with_progress(pipe, X, y, quiet=args.quiet)

@@ -19,21 +19,23 @@ PROG = "skmlp"
 # training rows), then the chosen ones were measured on rows 8,000-9,999,
 # never used to choose (two folds of 9,000 training / 1,000 test rows).
 # The library's recipe ((512,), alpha 0.1, label smoothing 0.2, a cosine
-# schedule) for 30 epochs, 10% held out to show the validation score and
-# keep the best epoch, never stopped early (the schedule needs its end):
+# schedule) for 30 epochs (20 from 5,000 images up), 10% held out to show
+# the validation score and keep the best epoch, never stopped early (the
+# schedule needs its end).  With 9,000 training images (so 20 epochs):
 #
 #                    accuracy on unseen rows   time / MLPClassifier()'s
 #   MLPClassifier()  96.2%                     1
-#   these defaults   97.7%                     0.8-1.3 wall, 0.9-1.1 CPU
+#   these defaults   97.8%                     0.4-0.8 wall, 0.6-0.8 CPU
 #   --augment        98.7%                     1.5-2.6 wall, 1.9-2.6 CPU
 #
 # (mean of 2 folds x 2 seeds; a heavily loaded machine, so noisy times.)
-#
-# 20 epochs would take 0.7x MLPClassifier()'s time at 6,400 rows for the
-# same accuracy, but lose 1.9 points at 2,000 rows.
 DEFAULT_HIDDEN = (512,)
 DEFAULT_SOLVER = "adam"
 DEFAULT_EPOCHS = 30
+# From this many images on, 20 epochs were as accurate as 30 in two thirds
+# of the time (6,400 rows); at 2,000 rows they lost 1.9 points.
+LARGE_DATA_IMAGES = 5000
+LARGE_DATA_EPOCHS = 20
 DEFAULT_AUGMENT_EPOCHS = 60
 DEFAULT_VALIDATION_FRACTION = 0.1
 # None: never stop before --epochs with the cosine schedule (it needs its
@@ -56,9 +58,9 @@ DEFAULTS_MEASUREMENT = (
     "The training defaults were chosen by measurement "
     "(benchmarks/choose_cli_defaults.py, benchmarks/RESULTS_cli_defaults.md): "
     "trained on 9,000 MNIST images and tested on 1,000 others never used to "
-    "choose them (two folds, two seeds), they reach 97.7% (--augment: "
+    "choose them (two folds, two seeds), they reach 97.8% (--augment: "
     "98.7%) against 96.2% for scikit-learn's MLPClassifier() on the same "
-    "pixels / 255, in about the same time (--augment: about twice the time)."
+    "pixels / 255, in 0.4-0.8x its time (--augment: 1.5-2.6x)."
 )
 
 # Demo (no subcommand): the embedded sample, a stratified 20% hold-out.
@@ -229,7 +231,8 @@ def _add_network_and_stopping_options(group) -> None:
         help=f"maximum number of epochs (passes over the training images; "
         "iterations for lbfgs). Training stops earlier once the validation "
         "accuracy (or, with --validation-fraction 0, the training loss) has "
-        f"not improved for --patience epochs (default: {DEFAULT_EPOCHS}, "
+        f"not improved for --patience epochs (default: {DEFAULT_EPOCHS}; "
+        f"{LARGE_DATA_EPOCHS} from {LARGE_DATA_IMAGES:,} images up; "
         f"{DEFAULT_AUGMENT_EPOCHS} with --augment)",
     )
     group.add_argument(
