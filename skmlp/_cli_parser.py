@@ -378,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_wrap(
             "examples:\n"
             "  skmlp\n"
-            "  skmlp train train.csv --model model.skops --hidden 256,128\n"
+            "  skmlp train train.csv --model model.skops --augment\n"
             "  skmlp predict test.csv --model model.skops --out submission.csv\n"
             "  skmlp evaluate labelled.csv --model model.skops",
             "Errors are one 'skmlp: error: ...' line on stderr; the exit status "

@@ -138,6 +138,14 @@ def test_augment_sees_training_rows_only_never_validation_or_predict():
     assert spy.rows == []
 
 
+def test_augment_applies_to_partial_fit_batches_too():
+    X, y = _data()
+    spy = _Spy()
+    clf = NumpyMLPClassifier(hidden_layer_sizes=(8,), batch_size=100, augment=spy)
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert spy.rows == [100, 100, 100]
+
+
 def test_augment_changes_training_reproducibly():
     X, y = _data()
     shift = ImageShift(shape=(5, 5), max_shift=1)
