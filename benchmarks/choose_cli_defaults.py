@@ -1,166 +1,260 @@
-"""Choose the defaults of ``skmlp train`` by measurement.
+"""Choose the defaults of ``skmlp train`` (and of ``--augment``) by measurement.
 
-Data: ``../shared/data/mnist-10k.csv.gz`` (10,000 real MNIST digits in the
-Kaggle ``train.csv`` layout); every model trains on the first 8,000 rows and
-is scored on the last 2,000.  Every model is a Pipeline whose first step is
-the command's own scaling step (``FunctionTransformer(scale_pixels)``, i.e.
-pixels / 255), so only the classifier differs:
+Data: ``../shared/data/mnist-10k.csv.gz``, 10,000 real MNIST digits (the
+MNIST test set) in the Kaggle ``train.csv`` layout -- the only MNIST rows on
+this machine, so "digits never trained on" means rows held out of it:
 
-- ``MLPClassifier()``: scikit-learn's defaults, the bar to beat;
-- ``NumpyMLPClassifier()``: the same defaults in NumPy/float32 (for reference);
-- candidates built by ``skmlp._cli.build_pipeline`` -- exactly what
-  ``skmlp train`` fits for those options.
+- the *pool*, rows 0-7,999.  The package's embedded sample
+  (``skmlp/datasets/data``) was drawn from these rows, and the search
+  behind the library's recipe (``benchmarks/search_recipe.py``) selected
+  its settings on them.
+- the *test rows*, 8,000-9,999: in no file of the package, and used by
+  neither this script's selection nor the recipe search.
 
-For each seed the models are fitted one after the other (interleaved), so
-that a load change on the machine hits every model alike.  Training time is
-the wall-clock time of ``Pipeline.fit`` (scaling included) and the process
-CPU time (all BLAS threads summed, less sensitive to other processes).
+Stage ``select`` compares the candidates on the pool only, at two
+training-set sizes (2,000 and 6,400 rows, a stratified draw per seed)
+scored on 1,600 other pool rows.  Stage ``confirm`` then measures
+MLPClassifier(), the chosen default and the chosen ``--augment`` default on
+the test rows: two folds, each training on 9,000 rows (the pool and one
+half of the test rows) and testing on the other 1,000 test rows, with two
+seeds per fold.
+
+Every model is a Pipeline whose first step is the command's own scaling
+(``FunctionTransformer(scale_pixels)``: pixels / 255 as float32, which is
+also MLPClassifier's faster input), so only the classifier differs.  The
+candidates are built by ``skmlp._cli.build_pipeline``: exactly what ``skmlp
+train`` fits with those options.  For each split and seed the models are
+fitted one after the other (interleaved), MLPClassifier() first, so that a
+change of load on the shared machine hits them alike; times are quoted as
+ratios to the MLPClassifier() fit of the same split and seed.  Wall time
+is what a user waits; CPU time (one BLAS thread) is the steadier measure
+on a loaded machine.
 
 Run from the repository root::
 
-    python benchmarks/choose_cli_defaults.py [--seeds 0 1 2] [--data PATH]
+    python benchmarks/choose_cli_defaults.py --stage select
+    python benchmarks/choose_cli_defaults.py --stage confirm
 
-Measured with ``--threads 1`` (the default), seeds 0, 1, 2, on 2 vCPUs
-shared with other jobs (load average 4-10, so the wall times are inflated
-and noisy; the CPU times are the steadier measure); scikit-learn 1.9.1,
-NumPy 2.4.  Mean [min, max] over the seeds::
-
-    model                         accuracy %           wall s        cpu s    epochs
-    MLPClassifier()               95.77 [95.70,95.90]  108 [73,156]  19 [18,20]  87
-    NumpyMLPClassifier()          95.77 [95.70,95.85]   44 [35,61]    8 [7,8]    87
-    256     bs128 lr1e-3          96.12 [95.85,96.25]   43 [31,49]    7 [6,8]    35
-    256     bs128 lr2e-3          96.12 [95.90,96.30]   30 [18,40]    5 [4,6]    25
-    256,128 bs128 lr2e-3 CHOSEN   96.58 [96.40,96.70]   28 [20,33]    4 [4,5]    21
-    256,128 bs128 lr2e-3 a1e-3    96.48 [96.40,96.60]   25 [23,27]    4 [4,4]    21
-
-("256,128 bs128 lr2e-3 a1e-3" is ``--hidden 256,128 --batch-size 128
---learning-rate 2e-3 --alpha 1e-3``; the script prints the full names;
-epochs are means.)
-
-(every candidate also has the other defaults: --solver adam,
---validation-fraction 0.1, i.e. early stopping on 10% of the rows, --epochs
-200 as an upper bound, --alpha 1e-4, --dtype float32.)  Per seed, the chosen
-defaults beat MLPClassifier() in accuracy (96.70/96.40/96.65% vs
-95.90/95.70/95.70%), wall time and CPU time.  An earlier exploratory pass
-with the default (2-thread) BLAS also found this candidate the most
-accurate of those it tried (96.60% mean over 3 seeds), and a check with
-``--threads 0 --seeds 0`` (2 BLAS threads, load average 2-6) gave
-MLPClassifier() 95.95% in 72 s wall against 96.70% in 31 s for the chosen
-defaults.
-
-Chosen (``skmlp/_cli.py`` DEFAULT_*): ``--hidden 256,128 --batch-size 128
---learning-rate 2e-3``, with ``--solver adam --validation-fraction 0.1
---epochs 200 --alpha 1e-4 --seed 0 --dtype float32``: +0.8 points of
-held-out accuracy for about a quarter of the CPU time of MLPClassifier().
+Results: ``benchmarks/RESULTS_cli_defaults.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 import warnings
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 
-from skmlp import NumpyMLPClassifier  # noqa: E402
 from skmlp._cli import build_pipeline, scale_pixels  # noqa: E402
 from skmlp.datasets import load_kaggle_train  # noqa: E402
 
 DEFAULT_DATA = os.path.join(
     os.path.dirname(HERE), "..", "shared", "data", "mnist-10k.csv.gz"
 )
+N_POOL = 8000
 
+# The library's recipe (benchmarks/RESULTS_recipe.md): (512,), alpha 0.1,
+# lr 2e-3, batch 200, label smoothing 0.2, cosine schedule.
+RECIPE = dict(
+    hidden=(512,),
+    alpha=0.1,
+    learning_rate=2e-3,
+    batch_size=200,
+    label_smoothing=0.2,
+    lr_schedule="cosine",
+)
 
-def scaled(clf):
-    return Pipeline([("scale", FunctionTransformer(scale_pixels)), ("mlp", clf)])
-
-
-# name -> factory(seed) returning an unfitted pipeline.
-MODELS = {
-    "MLPClassifier()": lambda s: scaled(MLPClassifier(random_state=s)),
-    "NumpyMLPClassifier()": lambda s: scaled(NumpyMLPClassifier(random_state=s)),
-    "--hidden 256 --batch-size 128 --learning-rate 1e-3": lambda s: build_pipeline(
-        hidden=(256,), batch_size=128, learning_rate=1e-3, seed=s
+# name -> build_pipeline keyword arguments (None: MLPClassifier()).
+# "val 0.1" holds out 10% of the rows to report (and keep the best epoch
+# on) a validation score; "es" stops early after --patience 10 epochs
+# without improvement, "no stop" never does (--patience = --epochs).
+CANDIDATES = {
+    "MLPClassifier()": None,
+    "previous default (256,128) bs128 lr2e-3 val 0.1 es": dict(
+        hidden=(256, 128), batch_size=128, learning_rate=2e-3, epochs=200
     ),
-    "--hidden 256 --batch-size 128 --learning-rate 2e-3": lambda s: build_pipeline(
-        hidden=(256,), batch_size=128, learning_rate=2e-3, seed=s
+    "recipe 30 ep, val 0.1 es": dict(RECIPE, epochs=30),
+    "recipe 30 ep, val 0.1 no stop": dict(RECIPE, epochs=30, patience=30),
+    "recipe 20 ep, val 0.1 no stop": dict(RECIPE, epochs=20, patience=20),
+    "recipe 30 ep, no val": dict(RECIPE, epochs=30, validation_fraction=0.0),
+    "recipe 40 ep, no val": dict(RECIPE, epochs=40, validation_fraction=0.0),
+    "recipe 30 ep, no val, bs128": dict(
+        RECIPE, epochs=30, validation_fraction=0.0, batch_size=128
     ),
-    "--hidden 256,128 --batch-size 128 --learning-rate 2e-3": lambda s: build_pipeline(
-        hidden=(256, 128), batch_size=128, learning_rate=2e-3, seed=s
+    "recipe 30 ep, no val, (1024,)": dict(
+        RECIPE, epochs=30, validation_fraction=0.0, hidden=(1024,)
     ),
-    "--hidden 256,128 --batch-size 128 --learning-rate 2e-3 --alpha 1e-3": (
-        lambda s: build_pipeline(
-            hidden=(256, 128), batch_size=128, learning_rate=2e-3, alpha=1e-3, seed=s
-        )
+    "recipe 30 ep, no val, dropout 0.2": dict(
+        RECIPE, epochs=30, validation_fraction=0.0, dropout=0.2
+    ),
+    "augment 40 ep, no val": dict(
+        RECIPE, epochs=40, validation_fraction=0.0, augment=True
+    ),
+    "augment 60 ep, no val": dict(
+        RECIPE, epochs=60, validation_fraction=0.0, augment=True
+    ),
+    "augment 60 ep, no val, shift 1": dict(
+        RECIPE, epochs=60, validation_fraction=0.0, augment=True, max_shift=1
+    ),
+    "augment 60 ep, val 0.1 no stop": dict(
+        RECIPE, epochs=60, patience=60, augment=True
     ),
 }
 
+# The stage-2 contenders; set after the selection stage.
+CHOSEN = [
+    "MLPClassifier()",
+    "recipe 30 ep, val 0.1 no stop",
+    "augment 60 ep, val 0.1 no stop",
+]
 
-def measure(factory, seed, X_train, y_train, X_test, y_test):
-    pipe = factory(seed)
+
+def make_model(name, seed):
+    options = CANDIDATES[name]
+    if options is None:
+        return Pipeline(
+            [
+                ("scale", FunctionTransformer(scale_pixels)),
+                ("mlp", MLPClassifier(random_state=seed)),
+            ]
+        )
+    return build_pipeline(seed=seed, **options)
+
+
+def measure(name, seed, X_train, y_train, X_test, y_test):
+    pipe = make_model(name, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wall, cpu = time.perf_counter(), time.process_time()
         pipe.fit(X_train, y_train)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return pipe.score(X_test, y_test), wall, cpu, pipe[-1].n_iter_
+    return {
+        "accuracy": float(pipe.score(X_test, y_test)),
+        "wall": wall,
+        "cpu": cpu,
+        "epochs": int(pipe[-1].n_iter_),
+    }
+
+
+def splits(stage, X, y, seeds):
+    """(label, seed, X_train, y_train, X_test, y_test) for each run."""
+    if stage == "select":
+        pool_X, pool_y = X[:N_POOL], y[:N_POOL]
+        for size in (2000, 6400):
+            for seed in seeds:
+                rest, val = train_test_split(
+                    np.arange(N_POOL), test_size=1600, stratify=pool_y,
+                    random_state=seed,
+                )  # fmt: skip
+                train = rest[:size]  # rest is already shuffled
+                yield (
+                    f"select n={size}",
+                    seed,
+                    pool_X[train],
+                    pool_y[train],
+                    pool_X[val],
+                    pool_y[val],
+                )
+    else:
+        for fold in (0, 1):
+            test = np.arange(N_POOL + 1000 * fold, N_POOL + 1000 * (fold + 1))
+            train = np.setdiff1d(np.arange(len(y)), test)
+            for seed in seeds:
+                yield (
+                    f"confirm fold {fold} n=9000",
+                    seed,
+                    X[train],
+                    y[train],
+                    X[test],
+                    y[test],
+                )
+
+
+def summarise(results, names):
+    """Per split label: accuracy and time ratios to MLPClassifier()."""
+    lines = []
+    for label in dict.fromkeys(r["split"] for r in results):
+        runs = [r for r in results if r["split"] == label]
+        seeds = sorted({r["seed"] for r in runs})
+        lines.append(f"\n{label} (seeds {', '.join(map(str, seeds))})")
+        lines.append(
+            f"  {'model':42s} {'accuracy % mean [min, max]':>27s} "
+            f"{'wall s':>7s} {'wall/MLP':>8s} {'cpu/MLP':>8s} {'epochs':>6s}"
+        )
+        base = {
+            r["seed"]: r for r in runs if r["model"] == "MLPClassifier()"
+        }  # fmt: skip
+        for name in names:
+            rs = [r for r in runs if r["model"] == name]
+            if not rs:
+                continue
+            acc = np.array([r["accuracy"] for r in rs]) * 100
+            wall = np.median([r["wall"] for r in rs])
+            ratio = {
+                kind: np.median([r[kind] / base[r["seed"]][kind] for r in rs])
+                if all(r["seed"] in base for r in rs)
+                else np.nan
+                for kind in ("wall", "cpu")
+            }
+            ep = np.mean([r["epochs"] for r in rs])
+            lines.append(
+                f"  {name:42s} {acc.mean():8.2f} [{acc.min():6.2f}, "
+                f"{acc.max():6.2f}]   {wall:7.1f} {ratio['wall']:8.2f} "
+                f"{ratio['cpu']:8.2f} {ep:6.0f}"
+            )
+    return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stage", choices=("select", "confirm"), required=True)
     parser.add_argument("--data", default=DEFAULT_DATA)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--only", nargs="*", help="substrings of model names")
+    parser.add_argument("--out", help="JSON file for the raw results")
     parser.add_argument(
-        "--only", nargs="*", help="substrings of the model names to run"
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="BLAS threads (threadpoolctl); 1 keeps the timings meaningful on "
-        "a machine shared with other jobs; 0 leaves the library default",
+        "--threads", type=int, default=1, help="BLAS threads (0: library default)"
     )
     args = parser.parse_args(argv)
 
     X, y = load_kaggle_train(args.data)
-    X_train, y_train, X_test, y_test = X[:8000], y[:8000], X[8000:], y[8000:]
-    names = [n for n in MODELS if not args.only or any(s in n for s in args.only)]
-    results = {n: [] for n in names}
+    names = list(CANDIDATES) if args.only or args.stage == "select" else CHOSEN
+    if args.only:
+        names = [n for n in names if n == "MLPClassifier()" or any(
+            s in n for s in args.only
+        )]  # fmt: skip
     limits = threadpool_limits(args.threads) if args.threads > 0 else None
-    print(f"BLAS threads: {threadpool_info()[0]['num_threads']}", flush=True)
-    for seed in args.seeds:
+    results = []
+    for label, seed, X_train, y_train, X_test, y_test in splits(
+        args.stage, X, y, args.seeds
+    ):
         for name in names:
-            r = measure(MODELS[name], seed, X_train, y_train, X_test, y_test)
-            results[name].append(r)
+            r = measure(name, seed, X_train, y_train, X_test, y_test)
+            r.update(split=label, seed=seed, model=name)
+            results.append(r)
             print(
-                f"seed {seed}  {name:75s} acc {r[0]:.4f}  wall {r[1]:6.1f} s  "
-                f"cpu {r[2]:6.1f} s  epochs {r[3]}",
+                f"{label}  seed {seed}  {name:42s} acc {r['accuracy']:.4f}  "
+                f"wall {r['wall']:6.1f} s  cpu {r['cpu']:6.1f} s  "
+                f"epochs {r['epochs']}",
                 flush=True,
             )
-
-    print()
-    print(f"{'model':75s} {'accuracy':>22s} {'wall s':>18s} {'cpu s':>18s} epochs")
-    for name in names:
-        a = np.array(results[name])
-        acc, wall, cpu, ep = a.T
-
-        def fmt(v, f):
-            return f"{v.mean():{f}} [{v.min():{f}}, {v.max():{f}}]"
-
-        print(
-            f"{name:75s} {fmt(acc * 100, '.2f')} {fmt(wall, '.0f'):>18s} "
-            f"{fmt(cpu, '.0f'):>18s} {fmt(ep, '.0f')}"
-        )
+            if args.out:
+                with open(args.out, "w") as fh:
+                    json.dump(results, fh, indent=1)
+    print(summarise(results, names))
     if limits is not None:
         limits.restore_original_limits()
 

@@ -19,6 +19,13 @@ REPO_ROOT = DOCS_DIR.parent
 # via ``pip install -e ".[docs]"`` makes this a no-op).
 sys.path.insert(0, str(REPO_ROOT))
 
+# The reference page of the ``skmlp`` command (cli.rst) is generated from
+# the command's own argument parser, so it cannot fall behind ``--help``.
+sys.path.insert(0, str(DOCS_DIR))
+import make_cli_page  # noqa: E402
+
+make_cli_page.write()
+
 # -- Project information -----------------------------------------------------
 
 project = "skmlp"

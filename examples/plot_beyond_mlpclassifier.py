@@ -131,6 +131,7 @@ recipe = NumpyMLPClassifier(
     max_iter=max_iter,
     n_iter_no_change=max_iter,
     random_state=0,
+    dtype=np.float32,  # asked for: the default follows the input's dtype
 )
 
 # %%

@@ -38,7 +38,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 
 clf = NumpyMLPClassifier(
-    hidden_layer_sizes=(32,), alpha=5.0, max_iter=30, random_state=0
+    hidden_layer_sizes=(32,), alpha=5.0, max_iter=30, random_state=0, dtype=np.float32
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -86,7 +86,7 @@ plt.show()
 # ``sqrt(6 / (784 + 32)) / 2``, about 0.043.
 
 weak = NumpyMLPClassifier(
-    hidden_layer_sizes=(32,), alpha=1e-4, max_iter=30, random_state=0
+    hidden_layer_sizes=(32,), alpha=1e-4, max_iter=30, random_state=0, dtype=np.float32
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)

@@ -42,7 +42,7 @@ X_search, X_test, y_search, y_test = train_test_split(
 pipe = Pipeline(
     [
         ("scale", StandardScaler()),
-        ("mlp", NumpyMLPClassifier(max_iter=20, random_state=0)),
+        ("mlp", NumpyMLPClassifier(max_iter=20, random_state=0, dtype=np.float32)),
     ]
 )
 sizes = [(16,), (32,), (64,), (128,)]

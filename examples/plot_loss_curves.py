@@ -66,6 +66,7 @@ clf = NumpyMLPClassifier(
     n_iter_no_change=max_iter,
     restore_best_weights=True,
     random_state=0,
+    dtype=np.float32,
 )
 with warnings.catch_warnings():
     # Running all max_iter epochs is the point here, not a failure.

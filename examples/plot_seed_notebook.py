@@ -256,8 +256,9 @@ full_batch = NumpyMLPClassifier(
     max_iter=max_iter,
     n_iter_no_change=max_iter,
     random_state=0,
+    dtype=np.float32,
 )
-adam = NumpyMLPClassifier(hidden_layer_sizes=(25, 15), random_state=0)
+adam = NumpyMLPClassifier(hidden_layer_sizes=(25, 15), random_state=0, dtype=np.float32)
 scores = {}
 for name, clf in [("full-batch GD", full_batch), ("adam (default)", adam)]:
     t0 = time.perf_counter()
@@ -281,7 +282,9 @@ for name, clf in [("full-batch GD", full_batch), ("adam (default)", adam)]:
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     warnings.simplefilter("ignore", ConvergenceWarning)
-    raw = NumpyMLPClassifier(hidden_layer_sizes=(25, 15), random_state=0)
+    raw = NumpyMLPClassifier(
+        hidden_layer_sizes=(25, 15), random_state=0, dtype=np.float32
+    )
     raw.fit(X_train, y_train)
 runtime_warnings = [w for w in caught if issubclass(w.category, RuntimeWarning)]
 finite = all(np.isfinite(W).all() for W in raw.coefs_ + raw.intercepts_)

@@ -38,13 +38,14 @@ class FitTasks:
                 estimator=est, X=X, y=y, metadata=self.metadata
             )
 
-    def _hook_args(self, params):
+    def _hook_args(self, params, progress=None):
         # A callable is evaluated only if some callback asks for a fitted
         # estimator, so epochs without such callbacks copy nothing.
         def attributes():
             return {
                 "coefs_": [W.copy() for W in params.coefs],
                 "intercepts_": [b.copy() for b in params.intercepts],
+                **({} if progress is None else progress()),
             }
 
         return dict(
@@ -61,11 +62,17 @@ class FitTasks:
             self.current = self.root.subcontext(task_name=name)
             self.current.call_on_fit_task_begin(**self._hook_args(params))
 
-    def end(self, params):
-        """Close the current epoch's task; True if a callback asks to stop."""
+    def end(self, params, progress=None):
+        """Close the current epoch's task; True if a callback asks to stop.
+
+        ``progress``, a callable returning ``{fitted attribute: value}``
+        (the curves and counters so far), completes the fitted copy of the
+        estimator that a callback may ask for: the estimator itself gets
+        its fitted attributes only when the fit ends.
+        """
         if self.current is None:
             return False
-        stop = self.current.call_on_fit_task_end(**self._hook_args(params))
+        stop = self.current.call_on_fit_task_end(**self._hook_args(params, progress))
         self.current = None
         return bool(stop)
 
@@ -92,7 +99,7 @@ class NoTasks:
     def begin(self, params, name="epoch"):
         """Open nothing."""
 
-    def end(self, params):
+    def end(self, params, progress=None):
         """Close nothing; never asks to stop."""
         return False
 

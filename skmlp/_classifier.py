@@ -269,6 +269,13 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         scikit-learn's (``partial_fit`` continues it, a warm-start ``fit``
         starts afresh), 'keep' continues it in both, 'reset' in neither.
 
+    augment : object or None, default=None
+        A training-time transform of each minibatch, e.g.
+        :class:`skmlp.augment.ImageShift`: ``augment.transform_batch(X_batch,
+        random_state)`` is applied to the training rows of every batch (fresh
+        draws each epoch, from ``random_state``), never to validation rows
+        nor at predict time.  Stochastic solvers, dense input only.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -398,6 +405,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         early_stopping_monitor="score",
         restore_best_weights=False,
         optimizer_state="auto",
+        augment=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -435,6 +443,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.early_stopping_monitor = early_stopping_monitor
         self.restore_best_weights = restore_best_weights
         self.optimizer_state = optimizer_state
+        self.augment = augment
 
     # ------------------------------------------------------------------ fit
     @atomic
@@ -781,7 +790,8 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             ``log(predict_proba(X))``.
         """
         P = self.predict_proba(X)
-        return np.log(P, out=P)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, as MLPClassifier
+            return np.log(P, out=P)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -27,17 +27,27 @@ import warnings
 
 from . import __version__
 from ._cli_parser import (
+    CONSTANT_RATE_PATIENCE,
     DEFAULT_ALPHA,
+    DEFAULT_AUGMENT_EPOCHS,
     DEFAULT_BATCH_SIZE,
+    DEFAULT_DROPOUT,
     DEFAULT_DTYPE,
     DEFAULT_EPOCHS,
     DEFAULT_HIDDEN,
+    DEFAULT_LABEL_SMOOTHING,
     DEFAULT_LEARNING_RATE,
+    DEFAULT_LR_SCHEDULE,
+    DEFAULT_MAX_SHIFT,
+    DEFAULT_PATIENCE,
     DEFAULT_SEED,
     DEFAULT_SOLVER,
     DEFAULT_VALIDATION_FRACTION,
+    DEFAULT_WEIGHT_DECAY,
     DEMO_SPLIT_SEED,
     DEMO_TEST_SIZE,
+    LARGE_DATA_EPOCHS,
+    LARGE_DATA_IMAGES,
     N_PIXELS,
     PROG,
     _one_line,
@@ -70,25 +80,47 @@ def build_pipeline(
     *,
     hidden=DEFAULT_HIDDEN,
     solver=DEFAULT_SOLVER,
-    epochs=DEFAULT_EPOCHS,
+    epochs=None,
     validation_fraction=DEFAULT_VALIDATION_FRACTION,
+    patience=DEFAULT_PATIENCE,
     batch_size=DEFAULT_BATCH_SIZE,
     learning_rate=DEFAULT_LEARNING_RATE,
     alpha=DEFAULT_ALPHA,
+    label_smoothing=DEFAULT_LABEL_SMOOTHING,
+    lr_schedule=DEFAULT_LR_SCHEDULE,
+    dropout=DEFAULT_DROPOUT,
+    weight_decay=DEFAULT_WEIGHT_DECAY,
+    augment=False,
+    max_shift=DEFAULT_MAX_SHIFT,
     seed=DEFAULT_SEED,
     dtype=DEFAULT_DTYPE,
+    n_images=None,
 ):
     """The pipeline ``skmlp train`` fits: pixels / 255, then the classifier.
 
     ``validation_fraction > 0`` turns on early stopping with that fraction
     of the training rows held out (sgd and adam; lbfgs has no early
-    stopping); ``epochs`` is then an upper bound.
+    stopping), stopping after ``patience + 1`` epochs without improvement
+    (None: never before ``epochs`` with the cosine schedule, else 10);
+    ``epochs`` is then an upper bound (None: the default, which depends on
+    ``augment`` and on ``n_images``, the number of images to train on).
+    ``augment`` shifts the training images by up to ``max_shift`` pixels
+    (:class:`skmlp.augment.ImageShift`).  The
+    network computes in ``dtype`` (float32 by default, asked for explicitly:
+    the estimator's own default follows the input).
     """
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
     from ._classifier import NumpyMLPClassifier
+    from .augment import ImageShift
 
+    if epochs is None:
+        epochs = DEFAULT_AUGMENT_EPOCHS if augment else DEFAULT_EPOCHS
+        if not augment and n_images is not None and n_images >= LARGE_DATA_IMAGES:
+            epochs = LARGE_DATA_EPOCHS
+    if patience is None:
+        patience = epochs if lr_schedule == "cosine" else CONSTANT_RATE_PATIENCE
     # lbfgs trains on the full batch and has no early stopping.
     early_stopping = validation_fraction > 0 and solver != "lbfgs"
     clf = NumpyMLPClassifier(
@@ -100,26 +132,43 @@ def build_pipeline(
         max_iter=epochs,
         early_stopping=early_stopping,
         validation_fraction=validation_fraction if early_stopping else 0.1,
+        n_iter_no_change=patience,
         random_state=seed,
         dtype=dtype,
+        label_smoothing=label_smoothing,
+        lr_schedule=lr_schedule,
+        dropout=dropout,
+        weight_decay=weight_decay,
+        augment=ImageShift(shape=(28, 28), max_shift=max_shift) if augment else None,
     )
     return Pipeline(
         [("scale", FunctionTransformer(scale_pixels)), ("mlp", clf)],
     )
 
 
-def _pipeline_from_args(args):
-    return build_pipeline(
-        hidden=args.hidden,
-        solver=args.solver,
-        epochs=args.epochs,
-        validation_fraction=args.validation_fraction,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        alpha=args.alpha,
-        seed=args.seed,
-        dtype=args.dtype,
-    )
+_PIPELINE_OPTIONS = (
+    "hidden",
+    "solver",
+    "epochs",
+    "validation_fraction",
+    "patience",
+    "batch_size",
+    "learning_rate",
+    "alpha",
+    "label_smoothing",
+    "lr_schedule",
+    "dropout",
+    "weight_decay",
+    "augment",
+    "max_shift",
+    "seed",
+    "dtype",
+)
+
+
+def _pipeline_from_args(args, n_images):
+    options = {name: getattr(args, name) for name in _PIPELINE_OPTIONS}
+    return build_pipeline(n_images=n_images, **options)
 
 
 def _describe_model(pipe) -> str:
@@ -134,10 +183,26 @@ def _describe_model(pipe) -> str:
             f"learning rate {clf.learning_rate_init:g}",
         ]
     parts.append(f"alpha {clf.alpha:g}")
-    if clf.early_stopping:
+    extras = {
+        "label smoothing": clf.label_smoothing,
+        "dropout": clf.dropout,
+        "weight decay": clf.weight_decay,
+    }
+    parts += [f"{name} {value:g}" for name, value in extras.items() if value]
+    if clf.solver != "lbfgs" and clf.lr_schedule not in (None, "constant"):
+        parts.append(f"{clf.lr_schedule} learning-rate schedule")
+    if clf.augment is not None:
+        parts.append(f"training images shifted by up to {clf.augment.max_shift} px")
+    if clf.early_stopping and clf.n_iter_no_change >= clf.max_iter:
+        parts.append(
+            f"{clf.max_iter} epochs, {clf.validation_fraction:.0%} of the rows "
+            "held out for validation (the best epoch's weights are kept)"
+        )
+    elif clf.early_stopping:
         parts.append(
             f"at most {clf.max_iter} epochs, early stopping on "
-            f"{clf.validation_fraction:.0%} validation rows"
+            f"{clf.validation_fraction:.0%} validation rows after "
+            f"{clf.n_iter_no_change + 1} epochs without improvement"
         )
     elif clf.solver == "lbfgs":
         parts.append(f"at most {clf.max_iter} iterations")
@@ -179,6 +244,7 @@ def trusted_types() -> tuple[str, ...]:
     found: set[str] = set()
     variants = [
         dict(solver="adam", dtype="float32", validation_fraction=0.25),
+        dict(solver="adam", dtype="float32", validation_fraction=0.0, augment=True),
         dict(solver="sgd", dtype="float64", validation_fraction=0.0),
         dict(solver="lbfgs", dtype="float32", validation_fraction=0.0),
     ]
@@ -273,45 +339,43 @@ def load_model(path: str):
 # --------------------------------------------------------------------------- #
 # Training with progress
 # --------------------------------------------------------------------------- #
-def _progress_mode(pipe, quiet: bool) -> str:
-    """'none', 'bar' (scikit-learn's ProgressBar callback) or 'lines'."""
-    if quiet:
-        return "none"
-    if sys.stdout.isatty() and hasattr(pipe[-1], "set_callbacks"):
-        try:
-            import rich  # noqa: F401  (ProgressBar draws with rich)
-            from sklearn.callback import ProgressBar  # noqa: F401
-        except ImportError:
-            return "lines"
-        return "bar"
-    return "lines"
+class Interrupted(Exception):
+    """Training was interrupted (Ctrl-C); ``pipe`` holds the model so far."""
+
+    def __init__(self, pipe, seconds):
+        super().__init__("training interrupted")
+        self.pipe, self.seconds = pipe, seconds
 
 
 def fit_with_progress(pipe, X, y, *, quiet: bool = False) -> float:
     """Fit ``pipe`` on (X, y) showing progress; return the seconds taken.
 
-    On a terminal, when the classifier supports scikit-learn callbacks, a
-    :class:`sklearn.callback.ProgressBar` is registered on the pipeline (an
-    auto-propagated callback must be registered on the outermost estimator;
-    the pipeline hands it to the classifier).  Otherwise the classifier's
-    ``verbose`` lines (``Iteration N, loss = ...``) are printed.  Warnings
-    raised while training (e.g. ``ConvergenceWarning`` when ``--epochs`` runs
-    out) are printed as one ``skmlp: warning:`` line each.
-    """
-    mode = _progress_mode(pipe, quiet)
-    if mode == "bar":
-        from sklearn.callback import ProgressBar
+    Progress is an :class:`~skmlp._cli_progress.EpochProgress` callback on
+    the classifier (a rich progress bar on a terminal, one line per epoch
+    otherwise); with a scikit-learn older than 1.9 (no callbacks), the
+    classifier's ``verbose`` lines.  Warnings raised while training (e.g.
+    ``ConvergenceWarning`` when ``--epochs`` runs out) are printed as one
+    ``skmlp: warning:`` line each.
 
-        pipe.set_callbacks(ProgressBar())
-    elif mode == "lines":
-        pipe[-1].set_params(verbose=True)
+    Raises
+    ------
+    Interrupted
+        When Ctrl-C stopped the training loop: the classifier then returns
+        normally with the weights of the last completed (or best) epoch.
+    """
+    from ._cli_progress import EpochProgress, callbacks_supported
+
+    clf = pipe[-1]
+    if not quiet:
+        if callbacks_supported(clf):
+            clf.set_callbacks(EpochProgress())
+        else:
+            clf.set_params(verbose=True)
 
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            # The scaling step does not take callbacks; that is expected.
-            warnings.filterwarnings("ignore", message=r".*does not support callbacks.*")
             pipe.fit(X, y)
     finally:
         sys.stdout.flush()
@@ -319,17 +383,26 @@ def fit_with_progress(pipe, X, y, *, quiet: bool = False) -> float:
     seconds = time.perf_counter() - start
 
     seen = set()
+    interrupted = False
     for w in caught:
         # Deprecation notices are for developers, not for command-line users.
         if issubclass(w.category, DeprecationWarning | FutureWarning):
             continue
         text = _one_line(w.message)
+        if text == "Training interrupted by user.":
+            # The estimator caught Ctrl-C and kept the last complete epoch.
+            interrupted = True
+            continue
         if text in seen:
             continue
         seen.add(text)
         if "Maximum iterations" in text or "ITERATIONS REACHED LIMIT" in text:
+            if clf.lr_schedule == "cosine":
+                continue  # the schedule ends there by design
             text += " (raise --epochs to train longer)"
         print(f"{PROG}: warning: {text}", file=sys.stderr)
+    if interrupted:
+        raise Interrupted(pipe, seconds)
     return seconds
 
 
@@ -486,8 +559,8 @@ def _require_skops() -> None:
         import skops.io  # noqa: F401
     except ImportError as exc:
         raise CLIError(
-            "model files need skops, which is not installed: "
-            "pip install 'skmlp[cli]' (or pip install skops)"
+            "model files need skops, a dependency of skmlp that is not "
+            "installed: reinstall skmlp, or pip install skops"
         ) from exc
 
 
@@ -518,9 +591,13 @@ def cmd_demo(args) -> int:
         f"package; training on {len(y_train):,}, testing on {len(y_test):,} "
         f"(stratified {DEMO_TEST_SIZE:.0%} hold-out, seed {DEMO_SPLIT_SEED})."
     )
-    pipe = _pipeline_from_args(args)
+    pipe = _pipeline_from_args(args, len(y_train))
     print(f"Model: {_describe_model(pipe)}")
-    seconds = fit_with_progress(pipe, X_train, y_train, quiet=args.quiet)
+    try:
+        seconds = fit_with_progress(pipe, X_train, y_train, quiet=args.quiet)
+    except Interrupted:
+        print(f"{PROG}: demo interrupted", file=sys.stderr)
+        return 130
     _print_fit_summary(pipe, X_train, y_train, seconds)
     print()
     t0 = time.perf_counter()
@@ -556,14 +633,44 @@ def cmd_train(args) -> int:
             )
     if len(set(y.tolist())) < 2:
         raise CLIError(f"{args.train!r} has a single class; nothing to learn")
-    pipe = _pipeline_from_args(args)
+    pipe = _pipeline_from_args(args, len(y))
     print(f"Model: {_describe_model(pipe)}")
-    seconds = fit_with_progress(pipe, X, y, quiet=args.quiet)
+    try:
+        seconds = fit_with_progress(pipe, X, y, quiet=args.quiet)
+    except Interrupted as stop:
+        return _train_interrupted(args, stop)
     _print_fit_summary(pipe, X, y, seconds)
     save_model(pipe, args.model)
     print(f"Saved the model to {args.model} ({_file_size(args.model)}).")
     print(f"Total time: {time.perf_counter() - start:.1f} s.")
     return 0
+
+
+def _train_interrupted(args, stop) -> int:
+    """Ctrl-C stopped training: never replace a model file unless asked."""
+    clf = stop.pipe[-1]
+    unit = "iterations" if clf.solver == "lbfgs" else "epochs"
+    done = f"after {stop.seconds:.1f} s ({clf.n_iter_} complete {unit})"
+    if not args.save_interrupted:
+        kept = (
+            "the existing file is unchanged"
+            if os.path.exists(args.model)
+            else "nothing was written"
+        )
+        print(
+            f"{PROG}: training interrupted {done}; the model was not saved to "
+            f"{args.model} ({kept}). Use --save-interrupted to save an "
+            "interrupted model.",
+            file=sys.stderr,
+        )
+        return 130
+    save_model(stop.pipe, args.model)
+    print(
+        f"{PROG}: training interrupted {done}; saved the model as it was "
+        f"(--save-interrupted) to {args.model} ({_file_size(args.model)}).",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def cmd_predict(args) -> int:

@@ -133,6 +133,7 @@ class Hyperparameters:
     early_stopping_monitor: str
     restore_best_weights: bool
     optimizer_state: str
+    augment: object = None  # a per-minibatch training transform, or None
 
     @classmethod
     def of(cls, params, *, out_activation, dropout):

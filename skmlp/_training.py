@@ -463,6 +463,8 @@ class FitRun:
             for batch in gen_batches(n_samples, self.batch_size):
                 rows = batch if slices else self.sample_idx[batch]
                 X_batch, Y_batch = self.take(rows), self.take_y(rows)
+                if hp.augment is not None:  # training rows only, never predict
+                    X_batch = hp.augment.transform_batch(X_batch, p.random_state)
                 sw_batch = None if sample_weight is None else sample_weight[rows]
                 if sw_batch is not None and not sw_batch.sum(dtype=float):
                     # Only zero-weight rows: nothing to learn from (and
@@ -499,7 +501,7 @@ class FitRun:
         hp = self.problem.hp
         self.record_epoch()
         self.monitor_epoch()
-        stop_requested = self.tasks.end(self.problem.params)
+        stop_requested = self.tasks.end(self.problem.params, self.progress)
         if self.monitor.plateau and self.on_plateau():
             return True
         if stop_requested:
@@ -577,6 +579,20 @@ class FitRun:
             Y = Y[rows]
             sample_weight = None if sample_weight is None else sample_weight[rows]
         return loss(Y, P, p.hp.out_activation, p.params, p.hp.alpha, sample_weight)
+
+    def progress(self):
+        """The public fitted attributes so far (copies), for callbacks."""
+        public = {**self.history.attributes(), **self.monitor.attributes()}
+        return {
+            "n_iter_": self.n_iter,
+            "loss_": self.loss,
+            "t_": self.clock.t,
+            **{
+                name: list(value) if isinstance(value, list) else value
+                for name, value in public.items()
+                if not name.startswith("_")
+            },
+        }
 
     def result(self):
         """The parameters to keep and the fitted attributes to set."""

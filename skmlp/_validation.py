@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import (
@@ -89,6 +89,7 @@ PARAMETER_CONSTRAINTS = {
     "early_stopping_monitor": [StrOptions({"score", "loss"})],
     "restore_best_weights": ["boolean"],
     "optimizer_state": [StrOptions({"auto", "keep", "reset"})],
+    "augment": [HasMethods(["transform_batch"]), None],
 }
 
 

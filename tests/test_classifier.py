@@ -300,6 +300,21 @@ def test_binary_predict_proba_has_two_columns():
     np.testing.assert_allclose(clf.predict_log_proba(X), np.log(P), rtol=1e-6)
 
 
+def test_predict_log_proba_of_a_zero_probability_is_minus_inf_silently():
+    # A probability that underflows to 0 has log -inf, as MLPClassifier
+    # returns, without a "divide by zero" RuntimeWarning.
+    X, y = make_classification(n_samples=60, random_state=0)
+    clf = _quiet_fit(NumpyMLPClassifier(max_iter=50, random_state=0), X, y)
+    X_far = X * 1e4  # logits far beyond float32's exp range
+    P = clf.predict_proba(X_far)
+    assert (P == 0).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_P = clf.predict_log_proba(X_far)
+    assert np.array_equal(np.isneginf(log_P), P == 0)
+    np.testing.assert_allclose(log_P[P > 0], np.log(P[P > 0]), rtol=1e-6)
+
+
 def test_failed_fit_leaves_fitted_model_unchanged(digits):
     X_train, _, y_train, _ = digits
     clf = _quiet_fit(
@@ -492,3 +507,13 @@ def test_lbfgs_convergence_warning_is_sklearns_word_for_word():
             [str(w.message) for w in caught if w.category is ConvergenceWarning]
         )
     assert messages[0] and messages[1] == messages[0]
+
+
+def test_the_projects_own_warnings_are_errors_in_the_test_run():
+    # pyproject.toml's filterwarnings: a warning raised by skmlp fails the
+    # test that did not ask for it with pytest.warns.
+    X, y = make_classification(n_samples=30, random_state=0)
+    with pytest.raises(UserWarning, match="batch_size"):
+        NumpyMLPClassifier(batch_size=100, tol=1e9, n_iter_no_change=1).fit(X, y)
+    with pytest.warns(UserWarning, match="batch_size"):
+        NumpyMLPClassifier(batch_size=100, tol=1e9, n_iter_no_change=1).fit(X, y)

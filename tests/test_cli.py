@@ -121,7 +121,31 @@ def test_train_writes_a_skops_model(files):
     assert "Trained in" in proc.stdout
     assert f"Saved the model to {files['model']}" in proc.stdout
     # --quiet: no per-epoch lines
-    assert "Iteration 1" not in proc.stdout
+    assert "training loss" not in proc.stdout
+    # Warnings (the batch size larger than the 108 training rows) become
+    # one line each.
+    lines = proc.stderr.splitlines()
+    assert all(line.startswith("skmlp: warning: ") for line in lines), lines
+
+
+def test_warnings_are_one_line_each(files, tmp_path, capsys):
+    proc = run_in_process(
+        capsys, "train", files["train"], "--model", tmp_path / "m.skops",
+        *TINY, "--lr-schedule", "constant", "--batch-size", "16",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # A constant rate that runs out of epochs: scikit-learn's "not
+    # converged" warning, with what to do about it.
+    assert proc.stderr.startswith("skmlp: warning: Stochastic Optimizer")
+    assert proc.stderr.strip().endswith("(raise --epochs to train longer)")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    # The cosine schedule (the default) ends at --epochs by design: silent.
+    proc = run_in_process(
+        capsys, "train", files["train"], "--model", tmp_path / "m.skops",
+        *TINY, "--batch-size", "16",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
 
 
 def test_model_file_is_a_pipeline_with_only_expected_untrusted_types(files):
@@ -198,14 +222,28 @@ def test_train_options_and_progress_lines(tmp_path, files):
         "1",
         "--dtype",
         "float64",
+        "--label-smoothing",
+        "0.1",
+        "--lr-schedule",
+        "cosine",
+        "--dropout",
+        "0.25",
+        "--weight-decay",
+        "0.01",
+        "--augment",
+        "--max-shift",
+        "1",
+        "--patience",
+        "4",
     )
     assert proc.returncode == 0, proc.stderr
-    # Not a terminal, not --quiet: the classifier's verbose lines.
-    assert "Iteration 1, loss = " in proc.stdout
-    assert "Iteration 3, loss = " in proc.stdout
-    assert "Validation accuracy" not in proc.stdout
-    # The ConvergenceWarning becomes one warning line, no traceback.
-    assert "skmlp: warning: " in proc.stderr
+    # Not a terminal, not --quiet: one plain line per epoch.
+    assert "epoch 1/3  training loss " in proc.stdout
+    assert "epoch 3/3  training loss " in proc.stdout
+    assert "s/epoch" in proc.stdout
+    assert "validation" not in proc.stdout.lower()
+    # A cosine schedule ends at --epochs by design: no "not converged" line.
+    assert "skmlp: warning: " not in proc.stderr
     assert "Traceback" not in proc.stderr
 
     import skops.io as sio
@@ -220,6 +258,12 @@ def test_train_options_and_progress_lines(tmp_path, files):
     assert clf.alpha == 0.001
     assert clf.random_state == 1
     assert clf.coefs_[0].dtype == np.float64
+    assert clf.label_smoothing == 0.1
+    assert clf.lr_schedule == "cosine"
+    assert clf.dropout == 0.25
+    assert clf.weight_decay == 0.01
+    assert clf.n_iter_no_change == 4
+    assert clf.augment.get_params() == {"shape": (28, 28), "max_shift": 1}
 
 
 def test_no_arguments_runs_the_demo():
@@ -229,7 +273,7 @@ def test_no_arguments_runs_the_demo():
     assert "Traceback" not in proc.stderr
     out = proc.stdout
     assert "demo" in out
-    assert "Iteration 1, loss" in out  # progress (not a terminal)
+    assert "epoch " in out and "training loss" in out  # progress lines
     assert "Held-out accuracy:" in out
     assert "Confusion matrix" in out
     assert "Time:" in out
@@ -240,8 +284,8 @@ def test_no_arguments_runs_the_demo():
 def test_demo_options_without_command():
     proc = run("--epochs", "2", "--hidden", "8", "--quiet")
     assert proc.returncode == 0, proc.stderr
-    assert "at most 2 epochs" in proc.stdout
-    assert "Iteration" not in proc.stdout
+    assert "2 epochs" in proc.stdout
+    assert "training loss" not in proc.stdout
     assert "Held-out accuracy:" in proc.stdout
 
 
@@ -264,6 +308,13 @@ OPTIONS = {
         "--batch-size",
         "--learning-rate",
         "--alpha",
+        "--label-smoothing",
+        "--lr-schedule",
+        "--dropout",
+        "--weight-decay",
+        "--augment",
+        "--max-shift",
+        "--patience",
         "--seed",
         "--dtype",
         "--quiet",
@@ -278,9 +329,17 @@ OPTIONS = {
         "--batch-size",
         "--learning-rate",
         "--alpha",
+        "--label-smoothing",
+        "--lr-schedule",
+        "--dropout",
+        "--weight-decay",
+        "--augment",
+        "--max-shift",
+        "--patience",
         "--seed",
         "--dtype",
         "--quiet",
+        "--save-interrupted",
     ],
     "predict": ["TEST_CSV", "--model", "--out"],
     "evaluate": ["LABELLED_CSV", "--model"],
@@ -297,9 +356,11 @@ def test_help(command):
     for option in OPTIONS[command]:
         assert option in text, option
     if command in ("demo", "train"):
-        assert "(default: 256" in text or "default: 256" in text
+        from skmlp._cli_parser import DEFAULT_HIDDEN
+
+        assert f"(default: {','.join(map(str, DEFAULT_HIDDEN))})" in text
         assert "MLPClassifier()" in text  # the measured comparison
-        assert "ProgressBar" in text
+        assert "epochs without improvement" in text  # the progress note
 
 
 # ------------------------------------------------------------------- errors
@@ -372,7 +433,7 @@ def test_binary_garbage_and_fake_gzip(tmp_path, files, capsys):
     proc = run_in_process(
         capsys, "train", garbage, "--model", tmp_path / "m.skops", *TINY
     )
-    assert_one_line_error(proc, contains=["garbage.csv"])
+    assert_one_line_error(proc, contains=["garbage.csv", "not a CSV text file"])
     fake = tmp_path / "fake.csv.gz"
     fake.write_text("not gzip at all")
     proc = run_in_process(
@@ -520,6 +581,35 @@ def test_build_pipeline_validation_fraction_controls_early_stopping():
     assert lbfgs.early_stopping is False
 
 
+def test_build_pipeline_defaults_and_augment():
+    from skmlp._cli import build_pipeline
+    from skmlp.augment import ImageShift
+
+    clf = build_pipeline()[-1]
+    # The measured defaults (benchmarks/RESULTS_cli_defaults.md).
+    assert clf.hidden_layer_sizes == (512,) and clf.alpha == 0.1
+    assert clf.lr_schedule == "cosine" and clf.label_smoothing == 0.2
+    assert clf.max_iter == 30 and clf.early_stopping
+    # The cosine schedule needs its end: no early stop before max_iter.
+    assert clf.n_iter_no_change == clf.max_iter
+    assert clf.augment is None
+    # float32 is asked for, whatever the estimator's own default.
+    assert clf.dtype == "float32"
+    assert build_pipeline(lr_schedule="constant")[-1].n_iter_no_change == 10
+    assert build_pipeline(patience=3)[-1].n_iter_no_change == 3
+    augmented = build_pipeline(augment=True, max_shift=3)[-1]
+    assert augmented.max_iter == 60 and augmented.n_iter_no_change == 60
+    assert isinstance(augmented.augment, ImageShift)
+    assert augmented.augment.get_params() == {"shape": (28, 28), "max_shift": 3}
+    assert build_pipeline(augment=True, epochs=7)[-1].max_iter == 7
+    # Fewer epochs from 5,000 images up (as accurate there, faster).
+    assert build_pipeline(n_images=4999)[-1].max_iter == 30
+    assert build_pipeline(n_images=42000)[-1].max_iter == 20
+    assert build_pipeline(n_images=42000)[-1].n_iter_no_change == 20
+    assert build_pipeline(n_images=42000, epochs=30)[-1].max_iter == 30
+    assert build_pipeline(n_images=42000, augment=True)[-1].max_iter == 60
+
+
 def test_scale_pixels():
     from skmlp._cli import scale_pixels
 
@@ -616,3 +706,69 @@ def test_skmlp_debug_zero_means_off(tmp_path):
         env={"SKMLP_DEBUG": "0"},
     )
     assert_one_line_error(proc, contains=["does not exist"])
+
+
+# ---------------------------------------------------- found by a newcomer
+def _train_until_first_epoch_then_ctrl_c(train, model, *extra):
+    """Start ``skmlp train``, send SIGINT once an epoch line is printed."""
+    import signal
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
+    env.pop("SKMLP_DEBUG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skmlp", "train", str(train), "--model", str(model),
+         "--hidden", "64", "--epochs", "100000", "--patience", "100000", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("epoch "):
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=300)
+    return proc.returncode, "".join(lines) + out, err
+
+
+def test_ctrl_c_during_train_keeps_the_existing_model(files, tmp_path):
+    model = tmp_path / "model.skops"
+    model.write_bytes(files["model"].read_bytes())
+    before = model.read_bytes()
+    code, out, err = _train_until_first_epoch_then_ctrl_c(files["train"], model)
+    assert code == 130, (out, err)
+    assert "Traceback" not in err
+    assert "interrupted" in err and "not saved" in err
+    assert "--save-interrupted" in err
+    assert model.read_bytes() == before
+    assert "Saved the model" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skops"]
+
+
+def test_ctrl_c_with_save_interrupted_saves_the_partial_model(files, tmp_path):
+    import skops.io as sio
+
+    model = tmp_path / "model.skops"
+    model.write_bytes(files["model"].read_bytes())
+    code, out, err = _train_until_first_epoch_then_ctrl_c(
+        files["train"], model, "--save-interrupted"
+    )
+    assert code == 130, (out, err)
+    assert "saved the model as it was" in err
+    clf = sio.load(model, trusted=sio.get_untrusted_types(file=model))[-1]
+    assert clf.hidden_layer_sizes == (64,)  # the new, interrupted model
+    assert clf.n_iter_ < 100000
+
+
+def test_ctrl_c_outside_the_training_loop(files, tmp_path, capsys, monkeypatch):
+    import skmlp._cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    model = tmp_path / "model.skops"
+    model.write_bytes(b"old model")
+    monkeypatch.setattr(skmlp._cli, "_read_csv", interrupted)
+    proc = run_in_process(capsys, "train", files["train"], "--model", model, *TINY)
+    assert proc.returncode == 130
+    assert "interrupted" in proc.stderr
+    assert model.read_bytes() == b"old model"

@@ -287,8 +287,8 @@ VALUE_ERRORS = [
      ["row 1 (line 2 of the file)", "more fields"]),
     ("blank line", lambda R: R[:1] + [[""]] + R[1:],
      ["row 2 (line 3 of the file)", "blank"]),
-    ("trailing blank line", lambda R: R + [[""]],
-     ["row 8 (line 9 of the file)", "blank"]),
+    ("blank lines before the last row", lambda R: R[:-1] + [[""], [""]] + R[-1:],
+     ["row 7 (line 8 of the file)", "blank"]),
     # Two problems: the earlier ROW is reported, even if its column is later.
     ("first bad row wins",
      lambda R: _mutate(_mutate(R, 4, 1, "x"), 1, 700, "999"),
@@ -628,3 +628,50 @@ def test_utf16_file_is_named(tmp_path):
     path.write_bytes(rows_as_text(TRAIN_HEADER, train_rows(X, y)).encode("utf-16"))
     with pytest.raises(ValueError, match="UTF-16"):
         load_kaggle_train(path)
+
+
+@pytest.mark.parametrize("tail", ["\n", "\n\n\n", "\r\n\r\n", "\n   \n"])
+@pytest.mark.parametrize("reader", ["load", "iter-chunks-of-2", "test"])
+def test_trailing_blank_lines_are_ignored(tmp_path, tail, reader):
+    # Editors and pandas accept a file ending in blank lines; so do we.
+    X, y = make_data()
+    if reader == "test":
+        text = pixel_text(X)
+    else:
+        text = rows_as_text(TRAIN_HEADER, train_rows(X, y))
+    path = write(tmp_path, text + tail)
+    if reader == "test":
+        np.testing.assert_array_equal(load_kaggle_test(path), X)
+        return
+    if reader == "load":
+        X_read, y_read = load_kaggle_train(path)
+    else:
+        chunks = list(iter_kaggle_train(path, chunksize=2))
+        X_read = np.concatenate([c[0] for c in chunks])
+        y_read = np.concatenate([c[1] for c in chunks])
+    np.testing.assert_array_equal(X_read, X)
+    np.testing.assert_array_equal(y_read, y)
+
+
+def test_only_blank_lines_after_the_header_is_no_data(tmp_path):
+    path = write(tmp_path, rows_as_text(TRAIN_HEADER, []) + "\n\n")
+    with pytest.raises(ValueError, match="header but no data rows"):
+        load_kaggle_train(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes([0xFB, 0x03]) + bytes(range(256)) * 8,  # binary with NUL bytes
+        b"label,pixel0\xfb\xfc\n1,2\n",  # not UTF-8 text
+        gzip.compress(bytes([0xFB, 0xFC, 0xFD]) * 100),  # compressed binary
+    ],
+    ids=["binary", "not-utf8", "gzipped-binary"],
+)
+def test_binary_file_is_not_a_csv_text_file(tmp_path, content):
+    path = tmp_path / "train.csv"
+    path.write_bytes(content)
+    for reader in (load_kaggle_train, load_kaggle_test):
+        with pytest.raises(ValueError, match="is not a CSV text file") as exc:
+            reader(path)
+        assert "codec" not in str(exc.value)

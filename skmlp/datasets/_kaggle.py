@@ -7,7 +7,9 @@ located with NumPy only after a check has failed.
 
 Row numbers in error messages are 1-based *data* row numbers: row 1 is the first
 line after the header, so row ``r`` is line ``r + 1`` of the file. Blank lines are
-not skipped (they are reported as errors), which keeps that relation exact.
+not skipped (a blank line between data rows is an error), which keeps that
+relation exact; blank lines at the end of the file are ignored, as editors and
+pandas do.
 """
 
 from __future__ import annotations
@@ -96,15 +98,23 @@ def _head(path_or_buffer, n: int = 4) -> bytes:
     return head if isinstance(head, bytes) else b""  # text streams: nothing
 
 
+def _not_text(source: str) -> ValueError:
+    return ValueError(
+        f"{source} is not a CSV text file (it holds binary data that is not "
+        "UTF-8 text); expected the Kaggle CSV, plain or compressed (.gz, .zip)."
+    )
+
+
 def _compression_for(path_or_buffer, source: str) -> str:
     """Compression argument for ``pd.read_csv``.
 
     pandas infers compression from a path's suffix only, and not at all for
     file objects; the first bytes tell gzip and zip data apart whatever the
     name (a ``train.csv`` that is really gzipped, a zip opened in binary).
-    UTF-16 text (some spreadsheet exports) is refused with a clear message.
+    UTF-16 text (some spreadsheet exports) and binary data (NUL bytes, which
+    no CSV text holds) are refused with a clear message.
     """
-    head = _head(path_or_buffer)
+    head = _head(path_or_buffer, 512)
     if head.startswith(_GZIP_MAGIC):
         return "gzip"
     if head.startswith(_ZIP_MAGIC):
@@ -113,6 +123,8 @@ def _compression_for(path_or_buffer, source: str) -> str:
         raise ValueError(
             f"{source} is UTF-16 text; save it as a UTF-8 (or plain ASCII) CSV."
         )
+    if b"\x00" in head:
+        raise _not_text(source)
     return "infer"
 
 
@@ -311,6 +323,8 @@ def _next_chunk(reader, source: str) -> pd.DataFrame | None:
             chunk = None
         except ParserError as exc:
             raise _parser_error(exc, source) from exc
+        except UnicodeDecodeError as exc:  # e.g. a compressed binary file
+            raise _not_text(source) from exc
     for w in caught:
         if issubclass(w.category, ParserWarning):
             # Emitted by pandas when the first data row has more fields than
@@ -321,6 +335,25 @@ def _next_chunk(reader, source: str) -> pd.DataFrame | None:
             )
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return chunk
+
+
+def _is_blank(row: pd.Series) -> bool:
+    """An empty line (all cells missing), or one holding only whitespace."""
+    present = row[row.notna()]
+    return len(present) == 0 or (
+        len(present) == 1
+        and present.index[0] == row.index[0]
+        and isinstance(present.iloc[0], str)
+        and not present.iloc[0].strip()
+    )
+
+
+def _trailing_blank_rows(chunk: pd.DataFrame) -> int:
+    """The number of blank rows at the end of ``chunk``."""
+    n = 0
+    while n < len(chunk) and _is_blank(chunk.iloc[len(chunk) - 1 - n]):
+        n += 1
+    return n
 
 
 def _iter_validated(
@@ -352,19 +385,32 @@ def _iter_validated(
             f"{source} is empty: expected a CSV header line "
             f"{'label,' if has_label else ''}pixel0,...,pixel783 and data rows."
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise _not_text(source) from exc
     with reader:
         n_rows = 0
+        n_blank = 0  # blank rows held back: an error only if data follows
         header_checked = False
         while (chunk := _next_chunk(reader, source)) is not None:
             if not header_checked:
                 _check_header(chunk.columns, has_label=has_label, source=source)
                 header_checked = True
-            if len(chunk) == 0:
+            n_trailing = _trailing_blank_rows(chunk)
+            n_data = len(chunk) - n_trailing
+            if n_data == 0:
+                n_blank += n_trailing
                 continue
+            if n_blank:  # the blank lines held back are followed by data
+                blank = _where(n_rows + 1)
+                raise ValueError(f"{source}: {blank} is blank (no values).")
+            if n_trailing:
+                chunk = chunk.iloc[:n_data]
             values = _check_values(
                 chunk, has_label=has_label, first_row=n_rows + 1, source=source
             )
-            n_rows += len(chunk)
+            n_rows += n_data
+            # Blank lines ending this chunk are ignored if they end the file.
+            n_blank = n_trailing
             if has_label:
                 yield values[:, 1:].astype(dtype), values[:, 0].astype(np.int64)
             else:
@@ -423,7 +469,9 @@ def load_kaggle_train(path_or_buffer, *, dtype=np.uint8):
         ``label,pixel0,...,pixel783``, or if a cell is missing, not a number, not
         an integer, or out of range (labels 0-9, pixels 0-255). The message names
         the 1-based data row (row ``r`` is line ``r + 1`` of the file) and the
-        column. Blank lines are errors.
+        column. A blank line followed by data is an error; blank lines at the
+        end of the file are ignored.  A binary file (or one that is not UTF-8
+        text) is reported as not a CSV text file.
 
     See Also
     --------
