@@ -687,7 +687,7 @@ def _report_machine(info, add):
     )
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="3 epochs x 2 repeats, no memory runs"
@@ -721,7 +721,11 @@ def main(argv=None):
     parser.add_argument(
         "--json", type=Path, help="also write the raw numbers to this file"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     epochs = args.epochs or (3 if args.quick else 10)
     repeats = args.repeats or (2 if args.quick else 7)
     memory = not (args.no_memory or args.quick)

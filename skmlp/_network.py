@@ -450,26 +450,30 @@ def backward(
             delta = delta @ params.coefs[l].T
             # inputs[l] holds Z (needs_input) or f(Z) before dropout.
             A = activations[l] if inputs[l] is None else inputs[l]
-            if (
-                activation == "relu"
-                and kernels is not None
-                and kernels.supports(A, delta)
-            ):
-                kernels.relu_mask(A, delta)  # one pass, the same floats
-            else:
-                ACTIVATIONS[activation].derivative(A, delta)
+            _derivative(activation, A, delta, kernels)
             if masks is not None and masks[l] is not None:
                 delta *= masks[l]
-    # Weights come first in the flat vector: the L2 term is one call.
     if alpha and add_l2:
-        n_coef = params.n_coef
         # float(): a NumPy float64 alpha would promote float32 to float64.
-        c = float(alpha / sw_sum)
-        if kernels is not None and kernels.supports(grad.flat, params.flat):
-            kernels.add_l2(grad.flat, params.flat, n_coef, grad.flat.dtype.type(c))
-        else:
-            grad.flat[:n_coef] += c * params.flat[:n_coef]
+        _add_l2(grad, params, float(alpha / sw_sum), kernels)
     return grad
+
+
+def _derivative(activation, A, delta, kernels):
+    """``delta *= f'(Z)`` in place; ReLU's mask is one compiled pass."""
+    if activation == "relu" and kernels is not None and kernels.supports(A, delta):
+        kernels.relu_mask(A, delta)  # the same floats as the NumPy mask
+    else:
+        ACTIVATIONS[activation].derivative(A, delta)
+
+
+def _add_l2(grad, params, c, kernels):
+    """``dW += c W`` for every layer: one call, as the weights come first."""
+    n_coef = params.n_coef
+    if kernels is not None and kernels.supports(grad.flat, params.flat):
+        kernels.add_l2(grad.flat, params.flat, n_coef, grad.flat.dtype.type(c))
+    else:
+        grad.flat[:n_coef] += c * params.flat[:n_coef]
 
 
 def _weight_sum(Y, sample_weight):
