@@ -6,6 +6,7 @@ Run from the repository root::
     python benchmarks/profile_epoch.py --hidden 25,15 --threads 2
     python benchmarks/profile_epoch.py --base HEAD~3      # working tree vs a commit
     python benchmarks/profile_epoch.py --kernels          # NumPy vs numba kernels
+    python benchmarks/profile_epoch.py --kernels --fold-l2   # numba with the L2 folded
     python benchmarks/profile_epoch.py --dtype float32 float64
 
 It drives the core (:mod:`skmlp._network`, :mod:`skmlp._optimizers`)
@@ -78,12 +79,15 @@ def data(dtype, n=8000, n_features=784, n_classes=10, seed=0):
 class Runner:
     """One core (network + optimizer modules) training its own copy."""
 
-    def __init__(self, network, optimizers, units, batch, dtype, backend=None):
+    def __init__(
+        self, network, optimizers, units, batch, dtype, backend=None, fold=False
+    ):
         self.N = network
-        self.backend = backend
+        self.backend, self.fold = backend, fold
         rng = np.random.RandomState(0)
         self.params = network.glorot_uniform(units, "relu", rng, dtype)
         self.grad = network.as_params(np.empty_like(self.params.flat), units)
+        self.n_coef = self.params.n_coef
         self.opt = optimizers.Adam(self.params.flat)
         self.out = [np.empty((batch, u), dtype) for u in units[1:]]
         self.times = {part: [] for part in PARTS}
@@ -106,11 +110,16 @@ class Runner:
         t.append(time.perf_counter())
         N.loss(Y_batch, acts[-1], "softmax", self.params, 1e-4)
         t.append(time.perf_counter())
-        N.backward(
-            acts, inputs, Y_batch, self.params, "relu", "softmax", 1e-4, self.grad
-        )
-        t.append(time.perf_counter())
-        self.opt.step(self.params.flat, self.grad.flat)
+        args = (acts, inputs, Y_batch, self.params, "relu", "softmax", 1e-4, self.grad)
+        if self.fold:  # the L2 term in the step's pass (see --fold-l2)
+            N.backward(*args, add_l2=False)
+            t.append(time.perf_counter())
+            l2 = N.l2_coefficient(1e-4, Y_batch)
+            self.opt.step(self.params.flat, self.grad.flat, l2=l2, n_coef=self.n_coef)
+        else:
+            N.backward(*args)
+            t.append(time.perf_counter())
+            self.opt.step(self.params.flat, self.grad.flat)
         t.append(time.perf_counter())
         for part, start, stop in zip(PARTS, t, t[1:]):
             self.times[part].append(stop - start)
@@ -126,17 +135,18 @@ def _numba_threads(threads):
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
-def profile(hidden, threads, epochs, base, dtype):
+def profile(hidden, threads, epochs, base, dtype, fold=False):
     X, Y = data(dtype)
     units = [X.shape[1], *hidden, Y.shape[1]]
     if base == "kernels":
         core = load_core(REPO, "skmlp")
         runners = {
-            "tree": Runner(*core, units, 200, dtype, "numba"),
+            "tree": Runner(*core, units, 200, dtype, "numba", fold),
             "base": Runner(*core, units, 200, dtype, "numpy"),
         }
     else:
-        runners = {"tree": Runner(*load_core(REPO, "skmlp"), units, 200, dtype)}
+        tree = load_core(REPO, "skmlp")
+        runners = {"tree": Runner(*tree, units, 200, dtype, None, fold)}
     if base is not None and base != "kernels":
         runners["base"] = Runner(*base, units, 200, dtype)
     rng = np.random.RandomState(1)
@@ -180,6 +190,12 @@ def main(argv=None):
         help="compare the NumPy backend (base) with the numba kernels (tree)",
     )
     parser.add_argument(
+        "--fold-l2",
+        action="store_true",
+        help="tree: backward(add_l2=False) and the L2 term in the optimizer "
+        "step (step(..., l2=...)), as a training loop that folds it",
+    )
+    parser.add_argument(
         "--dtype", nargs="+", choices=["float32", "float64"], default=["float32"]
     )
     args = parser.parse_args(argv)
@@ -195,6 +211,7 @@ def main(argv=None):
                     args.epochs,
                     base,
                     np.dtype(dtype).type,
+                    args.fold_l2,
                 )
 
 
