@@ -36,9 +36,10 @@ agree within a few units in the last place (see
 :mod:`skmlp._kernels_numba`).
 
 numba itself is imported on the first call of :func:`compiled` (the first
-training step), not with skmlp, because importing it takes about a second.
-The first use of each kernel compiles it (a few seconds, once: the machine
-code is cached on disk beside the module, or in ``NUMBA_CACHE_DIR``).
+training step), not with skmlp, because importing it takes about a second
+(a program that never trains never pays it).  The first use of each kernel
+compiles it (seconds, once per machine: the machine code is cached on disk
+beside the module, or in ``NUMBA_CACHE_DIR``).
 
 :func:`use` switches the backend for a block of code; it exists for the
 tests and benchmarks that run both implementations in one process.
