@@ -28,8 +28,9 @@ __all__ = ["SGD", "Adam"]
 def _prepare(params, grad, l2, n_coef, scale):
     """The NumPy reference of the folded gradient: ``(grad + l2 w) * scale``.
 
-    ``grad`` is overwritten; ``w`` is ``params[:n_coef]``, the weights.
-    Returns the scalars the compiled kernel takes, in the parameters' dtype.
+    ``grad`` is overwritten (left alone with ``l2=0`` and ``scale=1``);
+    ``w`` is ``params[:n_coef]``, the weights.  Returns ``n_coef`` as an int
+    (the whole vector for None).
     """
     n_coef = params.shape[0] if n_coef is None else int(n_coef)
     if l2:
@@ -91,8 +92,8 @@ class SGD:
         The gradient used is ``(grad + l2 * w) * scale`` with ``w`` the
         weights ``params[:n_coef]`` (the L2 term on the weights only, then
         clipping's scale); after the update the weights are multiplied by
-        ``1 - decay``.  The defaults leave ``grad`` as it is and decay
-        nothing.
+        ``1 - decay``.  The compiled kernels (:mod:`skmlp._kernels`) do it
+        all in one pass; the NumPy path gives the same floats.
 
         Parameters
         ----------
@@ -100,8 +101,8 @@ class SGD:
             Parameters, updated in place.
         grad : ndarray of shape (n_params,)
             Gradient of the loss at ``params``, without the L2 term when
-            ``l2`` is given.  Used as scratch: its content afterwards is
-            unspecified.
+            ``l2`` is given.  Left unchanged with the default ``l2`` and
+            ``scale``; otherwise its content afterwards is unspecified.
         l2 : float, default=0.0
             Coefficient of the L2 term (``alpha / sum of sample weights``).
         n_coef : int, default=None
@@ -234,8 +235,8 @@ class Adam:
             Parameters, updated in place.
         grad : ndarray of shape (n_params,)
             Gradient of the loss at ``params``, without the L2 term when
-            ``l2`` is given.  Used as scratch: its content afterwards is
-            unspecified.
+            ``l2`` is given.  Left unchanged with the default ``l2`` and
+            ``scale``; otherwise its content afterwards is unspecified.
         l2 : float, default=0.0
             Coefficient of the L2 term (``alpha / sum of sample weights``).
         n_coef : int, default=None
