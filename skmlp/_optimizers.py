@@ -43,8 +43,7 @@ def _prepare(params, grad, l2, n_coef, scale):
 
 def _decay(params, n_coef, decay):
     """Decoupled weight decay of the weights: ``w *= 1 - decay``."""
-    if decay:
-        params[:n_coef] *= 1 - decay
+    params[: params.shape[0] if n_coef is None else int(n_coef)] *= 1 - decay
 
 
 def _use_parallel(kernels, size):
@@ -134,7 +133,8 @@ class SGD:
                 t(1 - decay),
             )
             return
-        n_coef = _prepare(params, grad, l2, n_coef, scale)
+        if l2 or scale != 1:  # the plain step pays no extra call
+            n_coef = _prepare(params, grad, l2, n_coef, scale)
         v, step = self.velocity, self._scratch
         # float(): a rate set from a NumPy computation (a schedule) would be a
         # float64 scalar and make the float32 products run in float64 (NEP 50).
@@ -147,7 +147,8 @@ class SGD:
             params += step  # w += mu v - eta g
         else:
             params += v
-        _decay(params, n_coef, decay)
+        if decay:
+            _decay(params, n_coef, decay)
 
     def state(self):
         """The optimizer's state as plain numbers and arrays.
@@ -275,7 +276,8 @@ class Adam:
                 t(1 - decay),
             )
             return
-        n_coef = _prepare(params, grad, l2, n_coef, scale)
+        if l2 or scale != 1:  # the plain step pays no extra call
+            n_coef = _prepare(params, grad, l2, n_coef, scale)
         m, v, tmp = self.m, self.v, self._scratch
         m *= b1
         m += grad
@@ -287,7 +289,8 @@ class Adam:
         np.divide(m, tmp, out=tmp)
         tmp *= lr_t * (1 - b1) / root
         params -= tmp
-        _decay(params, n_coef, decay)
+        if decay:
+            _decay(params, n_coef, decay)
 
     def state(self):
         """The optimizer's state as plain numbers and arrays.
