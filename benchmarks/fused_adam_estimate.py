@@ -33,13 +33,17 @@ import argparse
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import threadpoolctl
 
-from skmlp import _kernels
-from skmlp import _network as N
-from skmlp._optimizers import Adam
+# This repository's skmlp, not an installed one (as bench_fit.py does).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from skmlp import _kernels  # noqa: E402
+from skmlp import _network as N  # noqa: E402
+from skmlp._optimizers import Adam  # noqa: E402
 
 try:
     import numba
