@@ -5,6 +5,15 @@ Run from the repository root::
     python benchmarks/bench_fit.py            # full run (10 epochs x 7 repeats)
     python benchmarks/bench_fit.py --quick    # 3 epochs x 2 repeats
     python benchmarks/bench_fit.py --epochs 5 --repeats 3 --markdown out.md
+    python benchmarks/bench_fit.py --threads 1 2   # 1 thread, then 2 (default)
+
+skmlp runs in both precisions and on both paths of :mod:`skmlp._kernels`
+(``skmlp-f32`` the compiled kernels, ``skmlp-f32-numpy`` the NumPy-only
+path; likewise ``f64``), each against ``MLPClassifier`` in the same
+precision and the matrix-product-only bound of the same precision
+(``bound-f32``, ``bound-f64``), and in float32 against PyTorch eager.  The
+whole comparison runs once per thread count: BLAS (threadpoolctl), torch
+and numba all get that many threads.
 
 Every contender trains the same network on the same data with the same
 configuration (Adam, lr 1e-3, batch 200, alpha 1e-4, shuffling on, same
@@ -18,6 +27,7 @@ See ``benchmarks/README.md`` for what each column means.
 """
 
 import argparse
+import contextlib
 import datetime
 import gc
 import json
@@ -47,6 +57,11 @@ from sklearn.neural_network import MLPClassifier  # noqa: E402
 from skmlp import NumpyMLPClassifier  # noqa: E402
 from skmlp._network import glorot_uniform  # noqa: E402
 
+try:  # a copy of skmlp from before the compiled kernels has no switch
+    from skmlp import _kernels  # noqa: E402
+except ImportError:
+    _kernels = None
+
 DATA = REPO.parent / "shared" / "data" / "mnist-10k.csv.gz"
 N_TRAIN, N_TEST = 8000, 2000
 BATCH = 200
@@ -54,23 +69,17 @@ ALPHA = 1e-4
 LR, BETA_1, BETA_2, EPS = 1e-3, 0.9, 0.999, 1e-8
 SEED = 0
 NETWORKS = {"784-256-128-10": (256, 128), "784-25-15-10": (25, 15)}
-PEERS = ["skmlp-f64", "sklearn-f64", "sklearn-f32", "torch"]
-
-# (peer / skmlp-f32 at least, skmlp-f32 / bound at most) per network.
+# Issue 13's targets for the compiled path, per network and precision:
+# skmlp / bound at most, MLPClassifier (same precision) / skmlp and
+# torch / skmlp at least.  Accuracy: at most 0.15 points below
+# MLPClassifier in the same precision.
 TARGETS = {
-    "784-256-128-10": {
-        "bound": 1.3,
-        "sklearn-f32": 2.2,
-        "sklearn-f64": 3.0,
-        "torch": 1.3,
-    },
-    "784-25-15-10": {
-        "bound": 2.0,
-        "sklearn-f32": 3.0,
-        "sklearn-f64": 3.0,
-        "torch": 3.0,
-    },
+    ("784-256-128-10", "f32"): {"bound": 1.3, "sklearn": 2.3, "torch": 2.2},
+    ("784-256-128-10", "f64"): {"bound": 1.4, "sklearn": 1.8},
+    ("784-25-15-10", "f32"): {"bound": 1.6, "sklearn": 3.0, "torch": 4.0},
+    ("784-25-15-10", "f64"): {"bound": 1.8, "sklearn": 3.0},
 }
+ACCURACY_GAP = 0.15
 
 
 # ------------------------------------------------------------------ data
@@ -115,13 +124,16 @@ def _mlp_kwargs(hidden, epochs):
     )
 
 
-def run_skmlp(dtype):
+def run_skmlp(dtype, backend):
+    """skmlp in ``dtype`` (passed explicitly) on one backend of _kernels."""
+
     def run(hidden, epochs, data):
         X = data["X32"] if dtype == np.float32 else data["X64"]
         model = NumpyMLPClassifier(dtype=dtype, **_mlp_kwargs(hidden, epochs))
-        start = time.perf_counter()
-        model.fit(X, data["y"])
-        return time.perf_counter() - start, model
+        with _kernels.use(backend) if _kernels else contextlib.nullcontext():
+            start = time.perf_counter()
+            model.fit(X, data["y"])
+            return time.perf_counter() - start, model
 
     return run
 
@@ -206,8 +218,12 @@ def run_torch(hidden, epochs, data):
     return time.perf_counter() - start, TorchModel(net, torch)
 
 
-def run_bound(hidden, epochs, data):
-    """Only the matrix products of an epoch, float32, preallocated outputs.
+def run_bound(dtype):
+    return lambda hidden, epochs, data: _bound(hidden, epochs, data, dtype)
+
+
+def _bound(hidden, epochs, data, dtype):
+    """Only the matrix products of an epoch in ``dtype``, preallocated outputs.
 
     Per batch: ``A_l @ W_l`` for every layer, then ``A_l.T @ delta_{l+1}``
     for every layer and ``delta_{l+1} @ W_l.T`` for every layer but the
@@ -215,12 +231,12 @@ def run_bound(hidden, epochs, data):
     that are contiguous slices of a copy shuffled before the clock starts
     (no gather, no elementwise work).
     """
-    X = data["X32"]
+    X = data["X32"] if dtype == np.float32 else data["X64"]
     units = [X.shape[1], *hidden, 10]
-    params = glorot_uniform(units, "relu", np.random.RandomState(SEED), np.float32)
+    params = glorot_uniform(units, "relu", np.random.RandomState(SEED), dtype)
     W = params.coefs
-    acts = [np.empty((BATCH, u), np.float32) for u in units[1:]]
-    deltas = [np.empty((BATCH, u), np.float32) for u in units[1:]]
+    acts = [np.empty((BATCH, u), dtype) for u in units[1:]]
+    deltas = [np.empty((BATCH, u), dtype) for u in units[1:]]
     grads = [np.empty_like(w) for w in W]
     n = X.shape[0]
     # Shuffled once, outside the clock: the row order does not change the
@@ -244,14 +260,17 @@ def run_bound(hidden, epochs, data):
 
 
 RUNNERS = {
-    "skmlp-f32": run_skmlp(np.float32),
-    "skmlp-f64": run_skmlp(np.float64),
-    "sklearn-f64": run_sklearn(np.float64),
+    "skmlp-f32": run_skmlp(np.float32, "numba"),
+    "skmlp-f32-numpy": run_skmlp(np.float32, "numpy"),
     "sklearn-f32": run_sklearn(np.float32),
     "torch": run_torch,
-    "bound": run_bound,
+    "bound-f32": run_bound(np.float32),
+    "skmlp-f64": run_skmlp(np.float64, "numba"),
+    "skmlp-f64-numpy": run_skmlp(np.float64, "numpy"),
+    "sklearn-f64": run_sklearn(np.float64),
+    "bound-f64": run_bound(np.float64),
 }
-NUMPY_RUNNERS = ("skmlp-f32", "skmlp-f64", "sklearn-f64", "sklearn-f32", "bound")
+NUMPY_RUNNERS = [n for n in RUNNERS if n != "torch"]
 
 
 # ---------------------------------------------------------------- memory
@@ -305,18 +324,21 @@ def tracemalloc_peak_mib(func):
 
 
 # --------------------------------------------------------------- helpers
-def blas_threads():
-    for info in threadpoolctl.threadpool_info():
-        if info["user_api"] == "blas" and "numpy" in info["filepath"]:
-            return info["num_threads"]
-    return os.cpu_count()
-
-
 def _set_torch_threads(threads, name="torch"):
     if name == "torch":
         import torch
 
         torch.set_num_threads(threads)
+
+
+def _set_numba_threads(threads):
+    """numba's parallel kernels (SKMLP_KERNELS=numba-parallel) get as many."""
+    try:
+        import numba
+    except ImportError:
+        return None
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return numba.__version__
 
 
 def have_torch():
@@ -356,6 +378,7 @@ def machine_info():
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "sklearn": sklearn.__version__,
+        "kernels": None if _kernels is None else _kernels.backend(),
         "blas": blas,
         "env": {
             k: os.environ.get(k)
@@ -386,6 +409,14 @@ def median_call_ms(func, calls):
 
 
 # ------------------------------------------------------------ benchmark
+def _reference(name, names):
+    """The skmlp contender a runner's ratio is taken to: same precision,
+    compiled path when it runs (torch: float32)."""
+    precision = "f64" if name.endswith(("f64", "f64-numpy")) else "f32"
+    compiled = f"skmlp-{precision}"
+    return compiled if compiled in names else f"skmlp-{precision}-numpy"
+
+
 def bench_network(label, hidden, data, names, epochs, repeats, threads, memory):
     print(f"\n=== {label}: {epochs} epochs x {repeats} repeats ===", flush=True)
     # Warm-up: imports, first-call costs, caches.
@@ -408,8 +439,8 @@ def bench_network(label, hidden, data, names, epochs, repeats, threads, memory):
         )
 
     result = {"hidden": hidden, "epochs": epochs, "repeats": repeats, "runners": {}}
-    base = times["skmlp-f32"]
     for name in names:
+        base = times[_reference(name, names)]
         row = {
             "ms_epoch": statistics.median(times[name]),
             "ms_epoch_min": min(times[name]),
@@ -444,6 +475,7 @@ def bench_predict(models, data):
     }
     kinds = {
         "skmlp-f32": np.float32,
+        "skmlp-f64": np.float64,
         "sklearn-f64": np.float64,
         "sklearn-f32": np.float32,
     }
@@ -485,29 +517,64 @@ def _row(*cells):
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
+def _paired(runners, num, den):
+    """Median over repeats of time(num) / time(den) in the same repeat."""
+    pairs = zip(runners[num]["ms_epoch_all"], runners[den]["ms_epoch_all"])
+    return statistics.median(a / b for a, b in pairs)
+
+
 def _targets(label, runners):
-    """(text, measured, goal, met) for each target of this network."""
+    """(text, measured, goal, met) rows: issue 13's table for the compiled
+    path; the NumPy path's same ratios with met None (no target)."""
     rows = []
-    for peer, goal in TARGETS.get(label, {}).items():
-        if peer not in runners:
-            continue
-        if peer == "bound":
-            value = 1 / runners["bound"]["ratio"]
-            rows.append(("skmlp-f32 / bound", value, f"<= {goal}", value <= goal))
-        else:
-            value = runners[peer]["ratio"]
-            rows.append((f"{peer} / skmlp-f32", value, f">= {goal}", value >= goal))
-    if "accuracy" in runners.get("sklearn-f64", {}):
-        gap = 100 * (
-            runners["skmlp-f32"]["accuracy"] - runners["sklearn-f64"]["accuracy"]
-        )
-        rows.append(
-            ("accuracy skmlp-f32 - sklearn-f64 (points)", gap, ">= -0.3", gap >= -0.3)
-        )
+    for prec in ("f32", "f64"):
+        goals = TARGETS.get((label, prec), {})
+        for me in (f"skmlp-{prec}", f"skmlp-{prec}-numpy"):
+            if me not in runners:
+                continue
+            judged = not me.endswith("numpy")
+            for peer, goal in goals.items():
+                other = {"bound": f"bound-{prec}", "torch": "torch"}.get(
+                    peer, f"sklearn-{prec}"
+                )
+                if other not in runners:
+                    continue
+                if peer == "bound":
+                    value = _paired(runners, me, other)
+                    rows.append(
+                        (
+                            f"{me} / {other}",
+                            value,
+                            f"<= {goal}",
+                            judged and value <= goal,
+                        )
+                    )
+                else:
+                    value = _paired(runners, other, me)
+                    rows.append(
+                        (
+                            f"{other} / {me}",
+                            value,
+                            f">= {goal}",
+                            judged and value >= goal,
+                        )
+                    )
+                if not judged:
+                    rows[-1] = (*rows[-1][:3], None)
+            peer = f"sklearn-{prec}"
+            if "accuracy" in runners[me] and "accuracy" in runners.get(peer, {}):
+                gap = 100 * (runners[me]["accuracy"] - runners[peer]["accuracy"])
+                ok = gap >= -ACCURACY_GAP if judged else None
+                rows.append(
+                    (f"accuracy {me} - {peer} (points)", gap, f">= -{ACCURACY_GAP}", ok)
+                )
+        if {f"skmlp-{prec}", f"skmlp-{prec}-numpy"} <= set(runners):
+            value = _paired(runners, f"skmlp-{prec}-numpy", f"skmlp-{prec}")
+            rows.append((f"skmlp-{prec}-numpy / skmlp-{prec}", value, "-", None))
     return rows
 
 
-def report(results, info, data_source, names):
+def report(by_threads, info, data_source, names):
     """The results as Markdown tables, and one line per target."""
     lines, met_lines = [], []
     add = lines.append
@@ -517,7 +584,15 @@ def report(results, info, data_source, names):
         f"batch {BATCH}, alpha {ALPHA}, shuffle on, random_state {SEED}, "
         "tol=0 and n_iter_no_change=1e9 so every run does exactly the epochs asked."
     )
-    add("")
+    for threads, results in by_threads.items():
+        add("")
+        add(f"## {threads} thread(s): BLAS, torch and numba")
+        _report_threads(results, threads, names, add, met_lines)
+    _report_machine(info, add)
+    return "\n".join(lines), met_lines
+
+
+def _report_threads(results, threads, names, add, met_lines):
     for label, res in results.items():
         runners = res["runners"]
         add(f"### {label} ({res['epochs']} epochs x {res['repeats']} repeats)")
@@ -527,7 +602,7 @@ def report(results, info, data_source, names):
                 "contender",
                 "ms/epoch (median)",
                 "ms/epoch (min)",
-                "ratio to skmlp-f32",
+                "ratio to skmlp, same precision",
                 "test accuracy %",
                 "tracemalloc peak MiB",
                 "RSS peak MiB",
@@ -552,10 +627,16 @@ def report(results, info, data_source, names):
         add(_row("target", "measured", "goal", "met"))
         add("|---|---:|---:|---|")
         for text, value, goal, ok in _targets(label, runners):
-            add(_row(text, f"{value:.2f}", goal, "yes" if ok else "NO"))
-            met_lines.append(
-                f"{label}: {text} = {value:.2f} ({'met' if ok else 'MISSED'})"
+            add(
+                _row(
+                    text, f"{value:.2f}", goal, {True: "yes", False: "NO"}.get(ok, "-")
+                )
             )
+            if ok is not None:
+                met_lines.append(
+                    f"{label} ({threads} thread(s)): {text} = {value:.2f} "
+                    f"({'met' if ok else 'MISSED'})"
+                )
         add("")
         if res["predict"]:
             add(
@@ -577,9 +658,12 @@ def report(results, info, data_source, names):
                     )
                 )
             add("")
+
+
+def _report_machine(info, add):
     versions = ", ".join(
         f"{k} {info[k]}"
-        for k in ("python", "numpy", "scipy", "sklearn", "torch")
+        for k in ("python", "numpy", "scipy", "sklearn", "torch", "numba")
         if k in info
     )
     add(f"Machine: {info['cpu']}, {info['cores']} cores; {versions}.")
@@ -599,12 +683,11 @@ def report(results, info, data_source, names):
     )
     add(
         f"Date: {info['date']}. Command: `{info['command']}` "
-        f"(skmlp imported from {info['skmlp']})."
+        f"(skmlp imported from {info['skmlp']}, kernels {info['kernels']})."
     )
-    return "\n".join(lines), met_lines
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="3 epochs x 2 repeats, no memory runs"
@@ -624,8 +707,10 @@ def main(argv=None):
     parser.add_argument(
         "--threads",
         type=int,
-        default=None,
-        help="BLAS/torch threads (default: numpy's BLAS default, the core count)",
+        nargs="+",
+        default=[1, os.cpu_count()],
+        help="thread counts to run the comparison at, in turn (default: 1 and "
+        "the core count); each sets BLAS (threadpoolctl), torch and numba",
     )
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the peak-memory runs"
@@ -636,28 +721,25 @@ def main(argv=None):
     parser.add_argument(
         "--json", type=Path, help="also write the raw numbers to this file"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     epochs = args.epochs or (3 if args.quick else 10)
     repeats = args.repeats or (2 if args.quick else 7)
     memory = not (args.no_memory or args.quick)
 
     warnings.simplefilter("ignore", ConvergenceWarning)
-    if args.threads:
-        # Every BLAS and OpenMP pool of the process, inherited by subprocesses.
-        os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(
-            args.threads
-        )
-        threadpoolctl.threadpool_limits(args.threads)
-    threads = blas_threads()
     names = [n for n in args.runners if n != "torch" or have_torch()]
-    if "skmlp-f32" not in names:
-        names.insert(0, "skmlp-f32")
     if "torch" in args.runners and "torch" not in names:
         print("torch is not importable: skipping the PyTorch contender")
-    if "torch" in names:
-        _set_torch_threads(threads)
+    if _kernels is None or _kernels.backend() == "numpy":
+        print("numba kernels unavailable (or SKMLP_KERNELS=numpy): NumPy path only")
+        names = [n for n in names if n not in ("skmlp-f32", "skmlp-f64")]
     info = machine_info()
-    print(f"BLAS threads {threads}; " + json.dumps(info["blas"]))
+    info["numba"] = _set_numba_threads(os.cpu_count())
+    print(json.dumps(info["blas"]))
 
     X, y, Xt, yt, source = load_data()
     data = {
@@ -670,12 +752,25 @@ def main(argv=None):
     }
     print(source)
     load_before = os.getloadavg()
-    results = {
-        label: bench_network(
-            label, NETWORKS[label], data, names, epochs, repeats, threads, memory
-        )
-        for label in args.networks
-    }
+    results = {}
+    for threads in args.threads:
+        with threadpoolctl.threadpool_limits(threads):
+            _set_torch_threads(threads, "torch" if "torch" in names else None)
+            _set_numba_threads(threads)
+            print(f"\n##### {threads} thread(s) #####")
+            results[threads] = {
+                label: bench_network(
+                    label,
+                    NETWORKS[label],
+                    data,
+                    names,
+                    epochs,
+                    repeats,
+                    threads,
+                    memory and threads == args.threads[0],
+                )
+                for label in args.networks
+            }
     info["loadavg"] = {"start": load_before, "end": os.getloadavg()}
     text, met = report(results, info, source, names)
     print("\n" + text + "\n")

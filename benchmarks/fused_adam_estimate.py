@@ -1,11 +1,13 @@
 """What a compiled, fused Adam step would buy (evidence for a decision).
 
-skmlp's Adam is ten NumPy passes over the parameter vector, plus two for
+skmlp's NumPy Adam is ten passes over the parameter vector, plus two for
 the L2 term of the gradient; each pass runs at memory speed, and NumPy
-cannot fuse them.  The project's rule keeps the network math in NumPy, so a
-compiled kernel is not part of skmlp.  This script measures what one would
-change, so that the rule can be weighed against the speed targets: the same
-training batches (gather, forward, loss, backward, step) run
+cannot fuse them.  This script was the evidence for shipping a compiled
+kernel (it is now ``skmlp._kernels_numba.adam_step``, used when numba is
+installed; ``profile_epoch.py --kernels`` compares the shipped backends).
+It keeps its own copy of the loop, with the backends pinned to NumPy, so
+that its figures stay comparable: the same training batches (gather,
+forward, loss, backward, step) run
 
 * ``numpy``: skmlp's core as it is (L2 term in the backward pass, then
   ``Adam.step``);
@@ -17,8 +19,7 @@ training batches (gather, forward, loss, backward, step) run
 
 alternating batch by batch, one BLAS thread, and prints the median
 microseconds per batch and the ratios.  It needs numba (``pip install
-numba``), which is never a dependency of skmlp; without it the script says
-so and stops.
+"skmlp[fast]"``); without it the script says so and stops.
 
 Run: ``python benchmarks/fused_adam_estimate.py`` (about ten seconds).
 
@@ -32,12 +33,17 @@ import argparse
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import threadpoolctl
 
-from skmlp import _network as N
-from skmlp._optimizers import Adam
+# This repository's skmlp, not an installed one (as bench_fit.py does).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from skmlp import _kernels  # noqa: E402
+from skmlp import _network as N  # noqa: E402
+from skmlp._optimizers import Adam  # noqa: E402
 
 try:
     import numba
@@ -168,7 +174,7 @@ def main(hidden, epochs, alpha=1e-4, batch=200):
     }
     times = {k: [] for k in runs}
     rng = np.random.RandomState(1)
-    with threadpoolctl.threadpool_limits(1):
+    with threadpoolctl.threadpool_limits(1), _kernels.use("numpy"):
         for _ in range(epochs):
             order = rng.permutation(X.shape[0])
             for i, start in enumerate(range(0, X.shape[0], batch)):

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from . import _kernels
 from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._losses import LOSS_GRADIENTS, LOSSES, l2_penalty
 
@@ -29,6 +30,7 @@ __all__ = [
     "forward",
     "predict_output",
     "backward",
+    "l2_coefficient",
     "loss",
     "loss_and_gradient",
 ]
@@ -149,6 +151,37 @@ def _dot(A, W, out=None):
     return np.matmul(A, W, out=out)
 
 
+def _bias_activation(Z, b, name, output, kernels):
+    """``Z <- f(Z + b)`` in place; returns what f's derivative will read.
+
+    The compiled kernels fuse the bias and ReLU (the same floats) or the
+    bias and softmax (within a few ulps) into one pass; other activations,
+    and the NumPy backend, take the reference's calls.
+
+    Returns
+    -------
+    kept : ndarray of shape Z.shape or None
+        A copy of ``Z + b`` when the derivative needs the input (and for a
+        logistic output layer, whose loss gradient reads the logits); else
+        None.
+    """
+    fused = kernels is not None and kernels.supports(Z, b)
+    if fused and name == ("softmax" if output else "relu"):
+        (kernels.bias_softmax if output else kernels.bias_relu)(Z, b)
+        return None
+    Z += b
+    if output:
+        # The logistic loss gradient reads the logits (see
+        # binary_log_loss_gradient); softmax's does not.
+        kept = Z.copy() if name == "logistic" else None
+        OUTPUT_ACTIVATIONS[name](Z)
+        return kept
+    act = ACTIVATIONS[name]
+    kept = Z.copy() if act.needs_input else None
+    act.function(Z)
+    return kept
+
+
 def forward(
     X, params, activation, out_activation, out=None, dropout=None, random_state=None
 ):
@@ -187,21 +220,16 @@ def forward(
     masks : list of ndarray or None
         ``masks[l]``, the scaled dropout mask of layer ``l``, or None.
     """
-    act = ACTIVATIONS[activation]
+    kernels = _kernels.compiled()
     activations, inputs, masks = [X], [None], [None]
     last = len(params.coefs) - 1
     for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
         Z = _dot(activations[l], W, None if out is None else out[l])
-        Z += b
         if l == last:
-            # The logistic loss gradient reads the logits (see
-            # binary_log_loss_gradient); softmax's does not.
-            inputs.append(Z.copy() if out_activation == "logistic" else None)
-            OUTPUT_ACTIVATIONS[out_activation](Z)
+            inputs.append(_bias_activation(Z, b, out_activation, True, kernels))
             masks.append(None)
         else:
-            inputs.append(Z.copy() if act.needs_input else None)
-            act.function(Z)
+            inputs.append(_bias_activation(Z, b, activation, False, kernels))
             rate = 0.0 if dropout is None else dropout[l]
             if rate:
                 if inputs[-1] is None:  # the derivative reads f(Z) undropped
@@ -361,6 +389,7 @@ def backward(
     grad,
     sample_weight=None,
     masks=None,
+    add_l2=True,
 ):
     """Back-propagate the error of one forward pass into ``grad``.
 
@@ -395,22 +424,22 @@ def backward(
     masks : list of ndarray or None, default=None
         Dropout masks from :func:`forward`; a dropped unit passes no error
         back.
+    add_l2 : bool, default=True
+        Add the L2 term ``alpha W_l / S``.  False leaves it out, for an
+        optimizer step that adds it in the same pass as its update
+        (``step(..., l2=l2_coefficient(alpha, Y, sample_weight))``).
 
     Returns
     -------
     grad : Params
-        The same object, now holding the gradient of :func:`loss`.
+        The same object, now holding the gradient of :func:`loss` (without
+        its L2 term if ``add_l2`` is False).
     """
-    act = ACTIVATIONS[activation]
-    sw_sum = Y.shape[0] if sample_weight is None else float(sample_weight.sum())
-
-    delta = LOSS_GRADIENTS[out_activation](activations[-1], Y, inputs[-1])
-    if sample_weight is not None:
-        delta *= sample_weight[:, np.newaxis]
-    # Every gradient is linear in the output error, so dividing it (a few
-    # rows by n_outputs) by S here scales them all: no pass over the whole
-    # gradient vector afterwards.
-    delta /= sw_sum
+    kernels = _kernels.compiled()
+    sw_sum = _weight_sum(Y, sample_weight)
+    delta = _output_error(
+        activations[-1], Y, inputs[-1], out_activation, sample_weight, sw_sum, kernels
+    )
     # Column sums as a vector-matrix product: one BLAS call, several times
     # faster than np.sum(delta, axis=0) on a batch-sized delta.
     ones = np.ones(delta.shape[0], dtype=delta.dtype)
@@ -420,15 +449,86 @@ def backward(
         if l > 0:
             delta = delta @ params.coefs[l].T
             # inputs[l] holds Z (needs_input) or f(Z) before dropout.
-            act.derivative(activations[l] if inputs[l] is None else inputs[l], delta)
+            A = activations[l] if inputs[l] is None else inputs[l]
+            _derivative(activation, A, delta, kernels)
             if masks is not None and masks[l] is not None:
                 delta *= masks[l]
-    # Weights come first in the flat vector: the L2 term is one call.
-    if alpha:
-        n_coef = params.n_coef
+    if alpha and add_l2:
         # float(): a NumPy float64 alpha would promote float32 to float64.
-        grad.flat[:n_coef] += float(alpha / sw_sum) * params.flat[:n_coef]
+        _add_l2(grad, params, float(alpha / sw_sum), kernels)
     return grad
+
+
+def _derivative(activation, A, delta, kernels):
+    """``delta *= f'(Z)`` in place; ReLU's mask is one compiled pass."""
+    if activation == "relu" and kernels is not None and kernels.supports(A, delta):
+        kernels.relu_mask(A, delta)  # the same floats as the NumPy mask
+    else:
+        ACTIVATIONS[activation].derivative(A, delta)
+
+
+def _add_l2(grad, params, c, kernels):
+    """``dW += c W`` for every layer: one call, as the weights come first."""
+    n_coef = params.n_coef
+    if kernels is not None and kernels.supports(grad.flat, params.flat):
+        kernels.add_l2(grad.flat, params.flat, n_coef, grad.flat.dtype.type(c))
+    else:
+        grad.flat[:n_coef] += c * params.flat[:n_coef]
+
+
+def _weight_sum(Y, sample_weight):
+    """``S``: the sum of the sample weights, or the number of rows."""
+    return Y.shape[0] if sample_weight is None else float(sample_weight.sum())
+
+
+def l2_coefficient(alpha, Y, sample_weight=None):
+    """The L2 term's coefficient in the gradient: ``alpha / S``.
+
+    What :func:`backward` multiplies the weights by; an optimizer step that
+    adds the L2 term itself takes it as ``l2`` (with ``add_l2=False`` in
+    :func:`backward`), and then gives the same floats.
+
+    Parameters
+    ----------
+    alpha : float
+        L2 strength.
+    Y : ndarray of shape (n_samples, n_outputs)
+        The batch's targets (only their number of rows is read).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        The batch's sample weights; ``S`` is their sum.
+
+    Returns
+    -------
+    c : float
+        0.0 when ``alpha`` is 0.
+    """
+    return float(alpha / _weight_sum(Y, sample_weight)) if alpha else 0.0
+
+
+def _output_error(P, Y, Z, out_activation, sample_weight, sw_sum, kernels):
+    """``delta_L = (P - Y) s_i / S``, in place in ``P``.
+
+    The compiled kernel does the softmax case in one pass per row (within
+    a few ulps of the reference: its sums run in another order).
+    """
+    if (
+        out_activation == "softmax"
+        and kernels is not None
+        and kernels.supports(P, Y)
+        and (sample_weight is None or sample_weight.flags.c_contiguous)
+    ):
+        weights = P[0] if sample_weight is None else sample_weight  # unread if None
+        dtype = P.dtype.type
+        kernels.log_loss_delta(P, Y, weights, sample_weight is not None, dtype(sw_sum))
+        return P
+    delta = LOSS_GRADIENTS[out_activation](P, Y, Z)
+    if sample_weight is not None:
+        delta *= sample_weight[:, np.newaxis]
+    # Every gradient is linear in the output error, so dividing it (a few
+    # rows by n_outputs) by S here scales them all: no pass over the whole
+    # gradient vector afterwards.
+    delta /= sw_sum
+    return delta
 
 
 def loss(Y, P, out_activation, params, alpha, sample_weight=None):

@@ -29,6 +29,10 @@ def _fit_peak(X, y, **params):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # max_iter=2 does not converge
+        # A first fit in the process imports and loads the compiled kernels
+        # (skmlp._kernels, tens of MB once per process, not per fit): done on
+        # a few rows before the tracing starts.
+        clf.fit(X[:100], y[:100])
         tracemalloc.start()
         try:
             clf.fit(X, y)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.neural_network._base import LOSS_FUNCTIONS
 
+from skmlp import _kernels
 from skmlp._activations import ACTIVATIONS
 from skmlp._losses import binary_log_loss_gradient, log_loss_gradient
 from skmlp._network import (
@@ -18,6 +19,17 @@ from skmlp._network import (
     predict_output,
     widen_overflowing_rows,
 )
+
+# Every test runs on the NumPy reference and, unless numba is missing or
+# SKMLP_KERNELS=numpy, on the compiled kernels (skmlp._kernels).
+BACKENDS = ["numpy"] + (["numba"] if _kernels.backend() != "numpy" else [])
+
+
+@pytest.fixture(autouse=True, params=BACKENDS)
+def kernel_backend(request):
+    with _kernels.use(request.param):
+        yield request.param
+
 
 TARGETS = ["binary", "multiclass", "multilabel"]
 

@@ -4,7 +4,18 @@ import numpy as np
 import pytest
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
+from skmlp import _kernels
 from skmlp._optimizers import SGD, Adam
+
+# Every test runs on the NumPy reference and, unless numba is missing or
+# SKMLP_KERNELS=numpy, on the compiled kernels (skmlp._kernels).
+BACKENDS = ["numpy"] + (["numba"] if _kernels.backend() != "numpy" else [])
+
+
+@pytest.fixture(autouse=True, params=BACKENDS)
+def kernel_backend(request):
+    with _kernels.use(request.param):
+        yield request.param
 
 
 @pytest.fixture

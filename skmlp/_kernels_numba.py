@@ -1,0 +1,303 @@
+"""Compiled (numba) kernels: the memory-bound passes of training, fused.
+
+Imported only through :mod:`skmlp._kernels`, and only when numba is
+installed and the compiled backend is selected.  Every kernel computes the
+NumPy reference's operations in the reference's order, element by element
+(no fast-math, no fused multiply-add: numba leaves floating-point
+contraction off), so that the two give the same floats; the exceptions are
+named in their docstrings and bounded in ``tests/test_kernels.py``.
+
+Why fusion pays: NumPy makes one pass over memory per operation, and
+Adam's step is ten of them over the whole parameter vector (plus two for
+the L2 term of the gradient).  For a float64 784-256-128-10 network that is
+1.9 MB per pass, more than a core's L2 cache; one fused pass reads each
+element once.
+
+Conventions: scalars arrive already in the arrays' dtype (the caller casts
+Python floats exactly as NumPy casts them for an in-place operation), and
+constants are made in it (``Z.dtype.type(1)``): numba would turn
+``1 - x`` of a float32 ``x`` into float64 arithmetic.
+``error_model="numpy"`` drops the ZeroDivisionError check, whose branch
+would stop the loops from being vectorised.
+"""
+
+import math
+import platform
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+_PARALLEL = dict(_JIT, parallel=True)
+
+# Elements per parallel chunk: large enough that a chunk outlasts the cost of
+# handing it to a thread (a few microseconds), small enough for two cores
+# to share a 235k-element vector evenly.
+CHUNK = 16384
+
+
+# --- the floating-point mode of numba's worker threads ----------------------
+# The training loop flushes subnormal floats to zero in its own thread
+# (skmlp._fpenv sets FTZ/DAZ in the x86 MXCSR register, which is per thread).
+# numba's worker threads keep whatever mode they had when the pool was
+# created, so a parallel kernel copies the calling thread's MXCSR into each
+# worker for the duration of its chunk: every element is then computed in
+# the same mode as on one thread, and the two give the same floats.
+def _mxcsr_call(builder, name, slot):
+    i8p = ir.IntType(8).as_pointer()
+    fnty = ir.FunctionType(ir.VoidType(), [i8p])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+    builder.call(fn, [builder.bitcast(slot, i8p)])
+
+
+@intrinsic
+def _x86_get_mxcsr(typingctx):
+    def codegen(context, builder, signature, args):
+        slot = cgutils.alloca_once(builder, ir.IntType(32))
+        _mxcsr_call(builder, "llvm.x86.sse.stmxcsr", slot)
+        return builder.load(slot)
+
+    return types.uint32(), codegen
+
+
+@intrinsic
+def _x86_set_mxcsr(typingctx, value):
+    def codegen(context, builder, signature, args):
+        slot = cgutils.alloca_once(builder, ir.IntType(32))
+        builder.store(args[0], slot)
+        _mxcsr_call(builder, "llvm.x86.sse.ldmxcsr", slot)
+        return context.get_dummy_value()
+
+    return types.none(types.uint32), codegen
+
+
+if platform.machine() in ("x86_64", "AMD64"):
+    get_fp_mode, set_fp_mode = _x86_get_mxcsr, _x86_set_mxcsr
+else:  # skmlp._fpenv changes no mode there: nothing to copy
+
+    @numba.njit(**_JIT)
+    def get_fp_mode():
+        return np.uint32(0)
+
+    @numba.njit(**_JIT)
+    def set_fp_mode(value):
+        pass
+
+
+@numba.njit(**_JIT)
+def _adam_range(p, g, m, v, lo, hi, l2, scale, b1, b2, lr_c, eps_c, keep, weights):
+    """Adam on ``[lo, hi)``; ``weights``: the range holds weights (L2, decay)."""
+    if weights and l2 != 0:
+        for i in range(lo, hi):
+            gi = (g[i] + l2 * p[i]) * scale
+            mi = m[i] * b1 + gi
+            vi = v[i] * b2 + gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] = (p[i] - mi / (math.sqrt(vi) + eps_c) * lr_c) * keep
+    elif weights:
+        for i in range(lo, hi):
+            gi = g[i] * scale
+            mi = m[i] * b1 + gi
+            vi = v[i] * b2 + gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] = (p[i] - mi / (math.sqrt(vi) + eps_c) * lr_c) * keep
+    else:
+        for i in range(lo, hi):
+            gi = g[i] * scale
+            mi = m[i] * b1 + gi
+            vi = v[i] * b2 + gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] -= mi / (math.sqrt(vi) + eps_c) * lr_c
+
+
+@numba.njit(**_JIT)
+def adam_step(p, g, m, v, n_coef, l2, scale, b1, b2, lr_c, eps_c, keep):
+    """One Adam step in skmlp's running-sum form, L2, clipping and decay fused.
+
+    Per element, in the reference's order: ``g' = (g + l2 w) s`` (L2 on the
+    weights only), ``M = M b1 + g'``, ``V = V b2 + g'^2``,
+    ``w = (w - M / (sqrt(V) + eps_c) lr_c) keep`` (decay on the weights).
+    """
+    _adam_range(p, g, m, v, 0, n_coef, l2, scale, b1, b2, lr_c, eps_c, keep, True)
+    n = p.shape[0]
+    _adam_range(p, g, m, v, n_coef, n, l2, scale, b1, b2, lr_c, eps_c, keep, False)
+
+
+@numba.njit(**_PARALLEL)
+def adam_step_parallel(p, g, m, v, n_coef, l2, scale, b1, b2, lr_c, eps_c, keep):
+    """:func:`adam_step` with the vector split in chunks over numba's threads."""
+    n = p.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    mode = get_fp_mode()  # the calling thread's
+    for c in numba.prange(n_chunks):
+        saved = get_fp_mode()
+        set_fp_mode(mode)
+        lo, hi = c * CHUNK, min((c + 1) * CHUNK, n)
+        a, b = min(lo, n_coef), min(hi, n_coef)  # the weights in [lo, hi)
+        _adam_range(p, g, m, v, a, b, l2, scale, b1, b2, lr_c, eps_c, keep, True)
+        a, b = max(lo, n_coef), max(hi, n_coef)  # the biases in [lo, hi)
+        _adam_range(p, g, m, v, a, b, l2, scale, b1, b2, lr_c, eps_c, keep, False)
+        set_fp_mode(saved)
+
+
+@numba.njit(**_JIT)
+def _sgd_range(p, g, vel, lo, hi, l2, scale, lr, mu, nesterov, keep, weights):
+    """SGD with momentum on ``[lo, hi)`` (see :func:`sgd_step`)."""
+    for i in range(lo, hi):
+        gi = g[i] + l2 * p[i] if weights and l2 != 0 else g[i]
+        s = gi * scale * lr
+        vi = vel[i] * mu - s
+        vel[i] = vi
+        if nesterov:
+            w = p[i] - s + vi * mu
+        else:
+            w = p[i] + vi
+        p[i] = w * keep if weights else w
+
+
+@numba.njit(**_JIT)
+def sgd_step(p, g, vel, n_coef, l2, scale, lr, mu, nesterov, keep):
+    """One SGD step with (Nesterov) momentum, L2, clipping and decay fused.
+
+    Per element: ``g' = (g + l2 w) s``, ``step = g' eta``,
+    ``v = v mu - step``, ``w = w - step + v mu`` (Nesterov) or ``w = w + v``,
+    then ``w = w keep`` on the weights.
+    """
+    _sgd_range(p, g, vel, 0, n_coef, l2, scale, lr, mu, nesterov, keep, True)
+    n = p.shape[0]
+    _sgd_range(p, g, vel, n_coef, n, l2, scale, lr, mu, nesterov, keep, False)
+
+
+@numba.njit(**_PARALLEL)
+def sgd_step_parallel(p, g, vel, n_coef, l2, scale, lr, mu, nesterov, keep):
+    """:func:`sgd_step` with the vector split in chunks over numba's threads."""
+    n = p.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    mode = get_fp_mode()  # the calling thread's
+    for c in numba.prange(n_chunks):
+        saved = get_fp_mode()
+        set_fp_mode(mode)
+        lo, hi = c * CHUNK, min((c + 1) * CHUNK, n)
+        a, b = min(lo, n_coef), min(hi, n_coef)
+        _sgd_range(p, g, vel, a, b, l2, scale, lr, mu, nesterov, keep, True)
+        a, b = max(lo, n_coef), max(hi, n_coef)
+        _sgd_range(p, g, vel, a, b, l2, scale, lr, mu, nesterov, keep, False)
+        set_fp_mode(saved)
+
+
+@numba.njit(**_JIT)
+def add_l2(g, p, n_coef, c):
+    """``g[:n_coef] += c * p[:n_coef]`` in one pass (NumPy makes two)."""
+    for i in range(n_coef):
+        g[i] += c * p[i]
+
+
+@numba.njit(**_JIT)
+def bias_relu(Z, b):
+    """``Z = maximum(Z + b, 0)`` row by row, in place.
+
+    As ``np.maximum``: NaN propagates and ``-0.0`` becomes ``+0.0``.
+    """
+    n, k = Z.shape
+    zero = Z.dtype.type(0)
+    for r in range(n):
+        for j in range(k):
+            z = Z[r, j] + b[j]
+            Z[r, j] = z if z > zero or z != z else zero
+
+
+@numba.njit(**_JIT)
+def bias_add(Z, b):
+    """``Z += b`` row by row, in place (the identity activation's forward)."""
+    n, k = Z.shape
+    for r in range(n):
+        for j in range(k):
+            Z[r, j] += b[j]
+
+
+@numba.njit(**_JIT)
+def relu_mask(A, delta):
+    """``delta *= (A > 0)`` in place: 0 where the unit was off (NaN stays NaN)."""
+    n, k = delta.shape
+    zero, one = delta.dtype.type(0), delta.dtype.type(1)
+    for r in range(n):
+        for j in range(k):
+            delta[r, j] = delta[r, j] * (one if A[r, j] > zero else zero)
+
+
+@numba.njit(**_JIT)
+def bias_softmax(Z, b):
+    """Row-wise softmax of ``Z + b``, in place (the maximum subtracted first).
+
+    Not bit-identical to the NumPy reference: the row sum is added left to
+    right here and by BLAS there, and float32 ``exp`` is NumPy's own SIMD
+    routine there and the C library's here (each within an ulp or two).
+    """
+    n, k = Z.shape
+    for r in range(n):
+        top = Z.dtype.type(-np.inf)
+        for j in range(k):
+            z = Z[r, j] + b[j]
+            Z[r, j] = z
+            # As np.maximum.reduce: a NaN logit makes the row NaN.
+            top = z if z > top or z != z else top
+        total = Z.dtype.type(0)
+        for j in range(k):
+            e = math.exp(Z[r, j] - top)
+            Z[r, j] = e
+            total += e
+        for j in range(k):
+            Z[r, j] /= total
+
+
+@numba.njit(**_JIT)
+def log_loss_delta(P, Y, sample_weight, weighted, sw_sum):
+    """``(P - Y) * s_i / S`` of a softmax output, in place.
+
+    The most probable class's entry is ``(1 - y_t) - sum_{k != t} p_k`` (as
+    ``skmlp._losses.log_loss_gradient``).  The sum runs left to right here
+    and in BLAS's order there, so it may differ in the last bit.
+    """
+    n, k = P.shape
+    one = P.dtype.type(1)
+    for r in range(n):
+        t = 0  # np.argmax: the first maximum, or the first NaN
+        for j in range(1, k):
+            p, top = P[r, j], P[r, t]
+            if top == top and (p > top or p != p):
+                t = j
+        rest = P.dtype.type(0)
+        for j in range(k):
+            if j != t:
+                rest += P[r, j]
+        for j in range(k):
+            d = P[r, j] - Y[r, j] if j != t else (one - Y[r, j]) - rest
+            if weighted:  # rounded to P's dtype, as NumPy's in-place product
+                d = P.dtype.type(d * sample_weight[r])
+            P[r, j] = d / sw_sum
+
+
+# Vectors shorter than this are stepped on one thread: below it, waking
+# numba's thread pool costs more than the second core saves.
+PARALLEL_MIN = 1 << 17
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def threads():
+    """Threads numba's parallel kernels may use (``numba.set_num_threads``)."""
+    return numba.get_num_threads()
+
+
+def supports(first, *others):
+    """Whether the kernels take these arrays: one float dtype, C-contiguous."""
+    dtype = first.dtype
+    if dtype not in _FLOATS or not first.flags.c_contiguous:
+        return False
+    return all(a.dtype == dtype and a.flags.c_contiguous for a in others)
