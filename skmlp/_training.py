@@ -42,7 +42,14 @@ from ._fit_state import Checkpoint, History, pack_optimizer_state, resume_optimi
 from ._fpenv import flush_subnormals
 from ._losses import LOSSES, smooth_targets
 from ._monitor import EarlyStopping
-from ._network import as_params, backward, forward, loss, loss_and_gradient
+from ._network import (
+    as_params,
+    backward,
+    forward,
+    l2_coefficient,
+    loss,
+    loss_and_gradient,
+)
 from ._schedules import Clock
 
 __all__ = [
@@ -205,6 +212,9 @@ def train_step(params, grad, X, Y, sample_weight, optimizer, hp, rate, out, rng)
     batch_loss = loss(Y, acts[-1], hp.out_activation, params, hp.alpha, sample_weight)
     if not np.isfinite(batch_loss):
         return batch_loss
+    # The L2 term goes into the optimizer's single pass over the parameters,
+    # unless clipping needs the whole gradient's norm first.
+    fold_l2 = hp.max_grad_norm is None
     backward(
         acts,
         inputs,
@@ -216,38 +226,51 @@ def train_step(params, grad, X, Y, sample_weight, optimizer, hp, rate, out, rng)
         grad,
         sample_weight,
         masks,
+        add_l2=not fold_l2,
     )
-    apply_update(params, grad, optimizer, hp, rate)
+    l2 = l2_coefficient(hp.alpha, Y, sample_weight) if fold_l2 else 0.0
+    apply_update(params, grad, optimizer, hp, rate, l2)
     return batch_loss
 
 
-def apply_update(params, grad, optimizer, hp, rate):
+def apply_update(params, grad, optimizer, hp, rate, l2=0.0):
     """Gradient post-processing, optimizer step and decoupled weight decay.
 
-    The whole update of one batch from its gradient, kept in one place so
-    that a fused (compiled) update can replace it as a unit.
+    The whole update of one batch from its gradient, in one optimizer call:
+    the L2 term, the clipping scale and the decay are folded into the
+    step's single pass over the parameters (one compiled loop with the
+    numba kernels; the NumPy reference gives the same floats).
 
     Parameters
     ----------
     params : Params
         Parameters, updated in place.
     grad : Params
-        The batch's gradient (clipping scales it in place).
+        The batch's gradient (its content afterwards is unspecified).
     optimizer : SGD or Adam
     hp : Hyperparameters
         ``max_grad_norm`` and ``weight_decay`` are read.
     rate : float
         The epoch's base learning rate.
+    l2 : float, default=0.0
+        The L2 coefficient ``alpha / S`` when ``grad`` lacks the L2 term
+        (:func:`~skmlp._network.backward` with ``add_l2=False``).
     """
+    scale = 1.0
     if hp.max_grad_norm is not None:
         # The gradient is one vector: its global norm is one call.
         norm = np.linalg.norm(grad.flat)
         if norm > hp.max_grad_norm:
-            np.multiply(grad.flat, hp.max_grad_norm / norm, out=grad.flat)
-    optimizer.step(params.flat, grad.flat)
-    if hp.weight_decay:
+            scale = hp.max_grad_norm / norm
+    optimizer.step(
+        params.flat,
+        grad.flat,
+        l2=l2,
+        n_coef=params.n_coef,
+        scale=scale,
         # Decoupled (AdamW-style) decay of the weights, not biases.
-        params.flat[: params.n_coef] *= 1 - rate * hp.weight_decay
+        decay=rate * hp.weight_decay,
+    )
 
 
 # -------------------------------------------------------------- around epochs

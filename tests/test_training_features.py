@@ -61,11 +61,10 @@ def test_balanced_weighted_fit_equals_repeated_rows_fit(data):
     X, y = X[:300], y[:300]
     sw = np.random.RandomState(1).randint(0, 4, len(y))
     X_rep, y_rep = X.repeat(sw, axis=0), y.repeat(sw)
-    params = dict(
-        class_weight="balanced", batch_size=len(y_rep), shuffle=False, max_iter=5
-    )
-    weighted = fit(X, y, **params).fit(X, y, sample_weight=sw)
-    repeated = fit(X_rep, y_rep, **params)
+    # One full batch each: the same data, once weighted, once repeated.
+    params = dict(class_weight="balanced", shuffle=False, max_iter=5)
+    weighted = fit(X, y, batch_size=len(y), **params).fit(X, y, sample_weight=sw)
+    repeated = fit(X_rep, y_rep, batch_size=len(y_rep), **params)
     assert weighted.coefs_[0].dtype == np.float64
     for p, q in zip(
         weighted.coefs_ + weighted.intercepts_, repeated.coefs_ + repeated.intercepts_

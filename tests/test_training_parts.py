@@ -225,8 +225,9 @@ def test_apply_update_clips_steps_and_decays():
     clipped = 0.5 / np.sqrt(params.flat.size)
     expected = before - 0.2 * clipped
     expected[: params.n_coef] *= 1 - 0.2 * 0.1  # weights decay, biases not
+    # The clipped step itself (the gradient buffer's content afterwards is
+    # unspecified: the step may fold the scale into its one pass).
     np.testing.assert_allclose(params.flat, expected, rtol=1e-12)
-    assert np.linalg.norm(grad.flat) == pytest.approx(0.5)
 
 
 def test_train_step_takes_no_step_on_a_non_finite_loss():
