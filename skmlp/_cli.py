@@ -50,8 +50,8 @@ from ._cli_parser import (
     LARGE_DATA_IMAGES,
     N_PIXELS,
     PROG,
-    _one_line,
     build_parser,
+    one_line,
 )
 
 
@@ -318,7 +318,7 @@ def load_model(path: str):
     except OSError as exc:
         raise CLIError(f"cannot read {path!r}: {_oserror(exc)}") from exc
     except Exception as exc:
-        raise CLIError(f"{not_skops}: {_one_line(exc)}") from exc
+        raise CLIError(f"{not_skops}: {one_line(exc)}") from exc
     if not (
         isinstance(model, Pipeline)
         and isinstance(model[-1], NumpyMLPClassifier)
@@ -388,7 +388,7 @@ def fit_with_progress(pipe, X, y, *, quiet: bool = False) -> float:
         # Deprecation notices are for developers, not for command-line users.
         if issubclass(w.category, DeprecationWarning | FutureWarning):
             continue
-        text = _one_line(w.message)
+        text = one_line(w.message)
         if text == "Training interrupted by user.":
             # The estimator caught Ctrl-C and kept the last complete epoch.
             interrupted = True
@@ -480,7 +480,7 @@ def _print_fit_summary(pipe, X, y, seconds: float) -> None:
 # File helpers
 # --------------------------------------------------------------------------- #
 def _oserror(exc: OSError) -> str:
-    return exc.strerror or _one_line(exc)
+    return exc.strerror or one_line(exc)
 
 
 def _check_input_file(path: str, *, what: str) -> None:
@@ -531,7 +531,7 @@ def _read_csv(path: str, *, labelled: bool):
     except OSError as exc:  # includes gzip.BadGzipFile
         raise CLIError(f"cannot read {path!r}: {_oserror(exc)}") from exc
     except (ValueError, EOFError, zlib.error) as exc:
-        text = _one_line(exc)
+        text = one_line(exc)
         if path not in text:
             text = f"{path!r}: {text}"
         # The readers point Python users to the other reader; point command
@@ -754,7 +754,7 @@ def main(argv=None) -> int:
     except CLIError as exc:
         if _debug():
             raise
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -768,7 +768,7 @@ def main(argv=None) -> int:
         if _debug():
             raise
         print(
-            f"{PROG}: error: {type(exc).__name__}: {_one_line(exc)} "
+            f"{PROG}: error: {type(exc).__name__}: {one_line(exc)} "
             "(set SKMLP_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )

@@ -72,7 +72,8 @@ N_PIXELS = 784
 
 # Argument parsing
 # --------------------------------------------------------------------------- #
-def _one_line(exc) -> str:
+def one_line(exc) -> str:
+    """The message of ``exc`` on one line (its type name when empty)."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
 
@@ -82,7 +83,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         hint = f" (see '{self.prog} --help')"
-        self.exit(2, f"{PROG}: error: {_one_line(message)}{hint}\n")
+        self.exit(2, f"{PROG}: error: {one_line(message)}{hint}\n")
 
 
 class _Formatter(

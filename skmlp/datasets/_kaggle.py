@@ -1,6 +1,6 @@
 """Readers and writer for the Kaggle "Digit Recognizer" CSV files.
 
-All readers go through :func:`_iter_validated`, so every file is checked by the
+All readers go through :func:`iter_validated`, so every file is checked by the
 same code: the header by :func:`_check_header` and the values of each chunk by
 :func:`_check_values`. Checks are vectorised; the offending row and column are
 located with NumPy only after a check has failed.
@@ -356,7 +356,7 @@ def _trailing_blank_rows(chunk: pd.DataFrame) -> int:
     return n
 
 
-def _iter_validated(
+def iter_validated(
     path_or_buffer,
     *,
     has_label: bool,
@@ -422,7 +422,7 @@ def _iter_validated(
 def _load(path_or_buffer, *, has_label: bool, dtype, **kwargs):
     dt = _check_dtype(dtype)
     xs, ys = [], []
-    for X, y in _iter_validated(
+    for X, y in iter_validated(
         path_or_buffer,
         has_label=has_label,
         chunksize=_DEFAULT_CHUNKSIZE,
@@ -576,7 +576,7 @@ def iter_kaggle_train(path_or_buffer, *, chunksize=10_000, dtype=np.uint8):
     ):
         raise ValueError(f"chunksize must be a positive integer, got {chunksize!r}.")
     dt = _check_dtype(dtype)
-    return _iter_validated(
+    return iter_validated(
         path_or_buffer, has_label=True, chunksize=int(chunksize), dtype=dt
     )
 

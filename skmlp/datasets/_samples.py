@@ -6,7 +6,7 @@ from importlib import resources
 
 import numpy as np
 
-from ._kaggle import PIXEL_COLUMNS, _iter_validated
+from ._kaggle import PIXEL_COLUMNS, iter_validated
 
 _DATA_PACKAGE = "skmlp.datasets"
 _SAMPLE_FILE = "digits_sample.csv.gz"
@@ -55,7 +55,7 @@ def load_digits_sample(*, return_X_y=True):
     source = f"embedded sample {_SAMPLE_FILE!r}"
     with _data_file(_SAMPLE_FILE).open("rb") as fh:
         chunks = list(
-            _iter_validated(
+            iter_validated(
                 fh,
                 has_label=True,
                 chunksize=100_000,
