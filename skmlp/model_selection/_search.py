@@ -132,8 +132,10 @@ class _Prefitted(BaseEstimator):
 
     def __getattr__(self, name):
         # Only reached for what the stand-in lacks: the fitted model's (or,
-        # before fit, the estimator's) methods and attributes.
-        if name.startswith("__") or name in ("estimator", "store", "fitted_"):
+        # before fit, the estimator's) public methods and attributes.  Not
+        # private ones: the stand-in's own metadata requests must not be
+        # read from the estimator.
+        if name.startswith("_") or name in ("estimator", "store", "fitted_"):
             raise AttributeError(name)
         target = self.__dict__.get("fitted_", self.__dict__.get("estimator"))
         if target is None:
