@@ -49,6 +49,15 @@ __all__ = [
     "StackedSGD",
 ]
 
+# Whether a shared batch's first layer is one wide product ``X @ [W_1 ...
+# W_M]`` (True) or one product per member with the same ``X`` (False).
+# Measured on the 2-core AMD EPYC (OpenBLAS 0.3.31, float32): the wide
+# product ran at 6 GFLOP/s for MNIST's (200, 784) x (784, 300) against 16
+# GFLOP/s for the thin (784, 25) products (its weight block overflows the
+# L2 cache), and was no faster for digits' (64, 768); see
+# benchmarks/bench_search.py --wide.
+WIDE_FIRST_LAYER = False
+
 
 class StackedParams(NamedTuple):
     """Flat vectors of ``M`` networks and their stacked per-layer views.
@@ -154,8 +163,10 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
     activations, inputs, kept = [X], [None], [None]
     last = len(params.coefs) - 1
     for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
-        # A shared 2-D batch broadcasts: every member's product with X.
-        Z = np.matmul(activations[l], W)
+        if l == 0 and X.ndim == 2 and WIDE_FIRST_LAYER:
+            Z = _first_layer_shared(X, W)
+        else:
+            Z = np.matmul(activations[l], W)
         Z += b[:, np.newaxis, :]
         if l == last:
             inputs.append(Z.copy() if out_activation == "logistic" else None)
@@ -172,6 +183,35 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
             kept.append(mask)
         activations.append(Z)
     return activations, inputs, kept
+
+
+def _first_layer_shared(X, W):
+    """Every member's ``X @ W_m`` as one wide product, ``X @ [W_1 ... W_M]``.
+
+    One product with ``M * n_units`` columns runs BLAS far more
+    efficiently than ``M`` thin ones (the first layer of a wide input is
+    most of the work); the weights are copied side by side for it.
+
+    Returns
+    -------
+    Z : ndarray of shape (n_members, n_samples, n_units)
+        A transposed view of the ``(n_samples, n_members * n_units)``
+        product.
+    """
+    M, n_in, h = W.shape
+    wide = np.empty((n_in, M, h), dtype=W.dtype)
+    np.copyto(wide, W.transpose(1, 0, 2))
+    Z = X @ wide.reshape(n_in, M * h)
+    return Z.reshape(X.shape[0], M, h).transpose(1, 0, 2)
+
+
+def _first_layer_gradient_shared(X, delta, out):
+    """``out[m] = X.T @ delta[m]`` for every member as one wide product."""
+    M, B, h = delta.shape
+    wide = np.empty((B, M, h), dtype=delta.dtype)
+    np.copyto(wide, delta.transpose(1, 0, 2))
+    G = X.T @ wide.reshape(B, M * h)
+    np.copyto(out, G.reshape(X.shape[1], M, h).transpose(1, 0, 2))
 
 
 def _sw_sums(Y, sample_weight):
@@ -232,7 +272,10 @@ def backward_stacked(
     delta /= sw_sum.astype(dtype)[:, np.newaxis, np.newaxis]
     ones = np.ones(delta.shape[1], dtype=dtype)
     for l in range(len(params.coefs) - 1, -1, -1):
-        np.matmul(np.swapaxes(activations[l], -1, -2), delta, out=grad.coefs[l])
+        if l == 0 and activations[0].ndim == 2 and WIDE_FIRST_LAYER:
+            _first_layer_gradient_shared(activations[0], delta, grad.coefs[0])
+        else:
+            np.matmul(np.swapaxes(activations[l], -1, -2), delta, out=grad.coefs[l])
         np.matmul(ones, delta, out=grad.intercepts[l])
         if l > 0:
             delta = np.matmul(delta, np.swapaxes(params.coefs[l], -1, -2))
