@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from skmlp import _batched
 from skmlp._activations import ACTIVATIONS
 from skmlp._batched import (
     StackedAdam,
@@ -43,7 +44,11 @@ def _targets(M, n, out, rng):
 @pytest.mark.parametrize("out", ["softmax", "logistic"])
 @pytest.mark.parametrize("shared", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_forward_backward_loss_equal_single_network(activation, out, shared, weighted):
+@pytest.mark.parametrize("wide", [False, True])
+def test_forward_backward_loss_equal_single_network(
+    activation, out, shared, weighted, wide, monkeypatch
+):
+    monkeypatch.setattr(_batched, "WIDE_FIRST_LAYER", wide)
     M, n = 4, 9
     rng = np.random.RandomState(1)
     params = _stack(M, activation)
