@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import gen_batches, shuffle
+from sklearn.utils import gen_batches
 
 from ._batched import (
     StackedAdam,
@@ -41,7 +41,7 @@ from ._member_adapter import finish_member, start_member, validated_data
 from ._network import as_params, loss, predict_output
 from ._schedules import scheduled_rate
 
-__all__ = ["stack_key", "fit_stack"]
+__all__ = ["stack_key", "fit_stack", "shuffled"]
 
 
 def stack_key(est):
@@ -164,6 +164,19 @@ class _Run:
             self.clock["drops"] += 1
             return False
         return True
+
+
+def shuffled(rows, random_state):
+    """``sklearn.utils.shuffle(rows, random_state=random_state)``, cheaply.
+
+    The same draw (``shuffle`` permutes ``arange(n)`` with
+    ``random_state.shuffle`` and indexes with it) without its input
+    checks, which cost more than the permutation for a fold's rows (1.7
+    ms a call on digits); a test holds it to scikit-learn's.
+    """
+    order = np.arange(rows.shape[0])
+    random_state.shuffle(order)
+    return rows[order]
 
 
 def _batch_size(est, n_samples):
@@ -511,7 +524,7 @@ def _run_epoch(stack):
         run.acc = 0.0
         if run.est.shuffle:
             # Same draw as fit: the previous order, permuted.
-            run.rows = shuffle(run.rows, random_state=run.start.random_state)
+            run.rows = shuffled(run.rows, run.start.random_state)
     R = np.stack([run.rows for run in runs])
     shared = all(np.array_equal(R[0], r) for r in R[1:])
     last_X = None
