@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV as SkGridSearchCV
-from sklearn.model_selection import ParameterGrid
+from sklearn.model_selection import GroupKFold, KFold, ParameterGrid
 from sklearn.model_selection import RandomizedSearchCV as SkRandomizedSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -196,3 +196,15 @@ def test_search_parameters_are_sklearns():
     assert GridSearchCV(_net(), GRID).get_params().keys() == (
         SkGridSearchCV(_net(), GRID).get_params().keys()
     )
+
+
+def test_splitters_drawing_new_folds_and_groups(digits, count_fits):
+    X, y = digits
+    # New folds on every split() call: still trained once, scored on them.
+    search = GridSearchCV(_net(), GRID, cv=KFold(3, shuffle=True)).fit(X / 16, y)
+    assert len(count_fits) == 1
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    groups = np.arange(len(y)) % 5
+    ours = GridSearchCV(_net(), GRID, cv=GroupKFold(3)).fit(X / 16, y, groups=groups)
+    theirs = SkGridSearchCV(_net(), GRID, cv=GroupKFold(3))
+    _assert_same_results(ours, theirs.fit(X / 16, y, groups=groups))

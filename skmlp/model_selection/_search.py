@@ -284,6 +284,19 @@ def _run_job(kind, train, members, sw_name, X, y, fit_params):
     return out
 
 
+class _FixedSplits:
+    """A splitter that gives the folds it was made with."""
+
+    def __init__(self, splits):
+        self.splits = splits
+
+    def split(self, X=None, y=None, groups=None, **params):
+        return iter(self.splits)
+
+    def get_n_splits(self, X=None, y=None, groups=None, **params):
+        return len(self.splits)
+
+
 class _StackedSearchMixin:
     """The stacked training, put in front of a scikit-learn search's ``fit``."""
 
@@ -336,13 +349,23 @@ class _StackedSearchMixin:
 
         def evaluate(candidate_params, cv=None, more_results=None, **kwargs):
             candidate_params = list(candidate_params)
-            self._train_stacked(candidate_params, cv, context)
-            return evaluate_candidates(candidate_params, cv, more_results, **kwargs)
+            splits = self._train_stacked(candidate_params, cv, context)
+            # The folds trained on, handed to scikit-learn as they are: a
+            # splitter that draws new folds on each call cannot differ.
+            return evaluate_candidates(
+                candidate_params, _FixedSplits(splits), more_results, **kwargs
+            )
 
         return super()._run_search(evaluate, callback_ctx=callback_ctx)
 
     def _train_stacked(self, candidates, cv, context):
-        """Train every candidate x fold fit into the stand-in's store."""
+        """Train every candidate x fold fit into the stand-in's store.
+
+        Returns
+        -------
+        splits : list of (train, test)
+            The folds, from one call of the splitter.
+        """
         X, y, params, estimator, n_jobs = context
         routed = self._get_routed_params_for_fit(
             {**params, _ROWS: np.arange(_n_rows(X))}
@@ -357,6 +380,7 @@ class _StackedSearchMixin:
         store = self.estimator.store
         for result in results:
             store.update(result)
+        return splits
 
 
 class GridSearchCV(_StackedSearchMixin, _SkGridSearchCV):
