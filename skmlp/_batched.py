@@ -35,7 +35,7 @@ import numpy as np
 
 from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._losses import LOSS_GRADIENTS
-from ._network import as_params, loss, predict_output
+from ._network import as_params, predict_output
 
 __all__ = [
     "StackedParams",
@@ -289,6 +289,26 @@ def backward_stacked(
     return grad
 
 
+def _cross_entropies(Y, logP, sample_weight):
+    """Each member's ``-(1/S) sum_i s_i sum_j Y_ij logP_ij``.
+
+    The reductions are :mod:`skmlp._losses`' own, member by member (the
+    same BLAS dot products in the same order), so each value is the one
+    :func:`skmlp._network.loss` gives; only the elementwise logarithm is
+    taken once for the whole stack.
+    """
+    if sample_weight is None:
+        return [-float(np.vdot(Y[m], logP[m])) / Y.shape[1] for m in range(len(Y))]
+    ones = np.ones(Y.shape[2], dtype=logP.dtype)
+    out = []
+    for m in range(len(Y)):
+        per_sample = (Y[m] * logP[m]) @ ones
+        weighted = np.dot(per_sample, sample_weight[m].astype(np.float64))
+        total = float(sample_weight[m].sum(dtype=np.float64))
+        out.append(-float(weighted) / total)
+    return out
+
+
 def loss_stacked(Y, P, out_activation, params, alpha, layer_units, sample_weight=None):
     """Each member's :func:`skmlp._network.loss` (data term plus L2).
 
@@ -305,20 +325,26 @@ def loss_stacked(Y, P, out_activation, params, alpha, layer_units, sample_weight
     Returns
     -------
     losses : ndarray of shape (n_members,)
+        Equal to :func:`skmlp._network.loss` of each member (tested).
     """
-    return np.array(
-        [
-            loss(
-                Y[m],
-                P[m],
-                out_activation,
-                member(params, m, layer_units),
-                alpha[m],
-                None if sample_weight is None else sample_weight[m],
-            )
-            for m in range(Y.shape[0])
-        ]
-    )
+    eps = np.finfo(P.dtype).eps
+    clipped = np.clip(P, eps, 1 - eps)
+    if out_activation == "softmax":
+        data = _cross_entropies(Y, np.log(clipped), sample_weight)
+    else:  # binary log loss: both terms, as _losses.binary_log_loss
+        positive = _cross_entropies(Y, np.log(clipped), sample_weight)
+        negative = _cross_entropies(1 - Y, np.log1p(-clipped), sample_weight)
+        data = [a + b for a, b in zip(positive, negative)]
+    sw_sum = _sw_sums(Y, sample_weight)
+    n_coef = params.n_coef
+    losses = np.empty(len(data))
+    for m, value in enumerate(data):
+        w = params.flat[m, :n_coef]
+        penalty = (
+            0.0 if alpha[m] == 0 else 0.5 * alpha[m] * float(np.dot(w, w)) / sw_sum[m]
+        )
+        losses[m] = value + penalty
+    return losses
 
 
 def predict_stacked(X, params, activation, out_activation, layer_units):
