@@ -37,7 +37,12 @@ from ._batched import (
 )
 from ._fpenv import flush_subnormals
 from ._losses import LOSSES, smooth_targets
-from ._member_adapter import finish_member, start_member, validated_data
+from ._member_adapter import (
+    finish_member,
+    has_callbacks,
+    start_member,
+    validated_data,
+)
 from ._network import as_params, loss, predict_output
 from ._schedules import scheduled_rate
 
@@ -62,7 +67,7 @@ def stack_key(est):
         p["solver"] not in ("sgd", "adam")
         or p["warm_start"]
         or p["verbose"]
-        or getattr(est, "_skl_callbacks", None)
+        or has_callbacks(est)
     ):
         return None
     hidden = p["hidden_layer_sizes"]

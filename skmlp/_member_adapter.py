@@ -19,7 +19,9 @@ The accesses, in the order a member's fit makes them:
    right after the weights);
 5. the fitted attributes written at the end (:func:`finish_member`),
    including the private ``_best_flat``, ``_optimizer_state``,
-   ``_no_improvement_count`` and ``_stopped_early``.
+   ``_no_improvement_count`` and ``_stopped_early``;
+6. scikit-learn's ``_skl_callbacks`` (callbacks set with
+   ``set_callbacks``; such a member is fitted on its own).
 """
 
 from typing import NamedTuple
@@ -36,7 +38,13 @@ from ._validation import (
     training_sample_weight,
 )
 
-__all__ = ["MemberStart", "validated_data", "start_member", "finish_member"]
+__all__ = [
+    "MemberStart",
+    "has_callbacks",
+    "validated_data",
+    "start_member",
+    "finish_member",
+]
 
 _DATA_ATTRIBUTES = (
     "classes_",
@@ -78,6 +86,11 @@ class MemberStart(NamedTuple):
     layer_units: list
     dropout: object
     out_activation: str
+
+
+def has_callbacks(est):
+    """Whether callbacks were set on ``est`` (``set_callbacks``)."""
+    return bool(getattr(est, "_skl_callbacks", None))
 
 
 def validated_data(est, X, y):

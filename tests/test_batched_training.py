@@ -160,3 +160,11 @@ def test_shuffled_draws_what_sklearn_shuffle_draws():
     for _ in range(3):
         np.testing.assert_array_equal(shuffled(rows, a), shuffle(rows, random_state=b))
     assert a.random_sample() == b.random_sample()
+
+
+def test_members_with_callbacks_are_not_stacked():
+    callback = pytest.importorskip("sklearn.callback")
+    est = NumpyMLPClassifier((8,))
+    assert stack_key(est) is not None
+    est.set_callbacks(callback.ProgressBar())
+    assert stack_key(est) is None
