@@ -208,3 +208,11 @@ def test_splitters_drawing_new_folds_and_groups(digits, count_fits):
     ours = GridSearchCV(_net(), GRID, cv=GroupKFold(3)).fit(X / 16, y, groups=groups)
     theirs = SkGridSearchCV(_net(), GRID, cv=GroupKFold(3))
     _assert_same_results(ours, theirs.fit(X / 16, y, groups=groups))
+
+
+def test_balance_evens_out_the_workers():
+    jobs = [("stack", f, list(range(12)), "sample_weight") for f in range(5)]
+    balanced = _search._balance(jobs, 2)
+    assert [len(j[2]) for j in balanced] == [12, 12, 12, 12, 6, 6]
+    assert sorted(m for j in balanced if j[1] == 0 for m in j[2]) == list(range(12))
+    assert len(_search._balance(jobs, 1)) == 5

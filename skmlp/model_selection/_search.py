@@ -30,7 +30,7 @@ import hashlib
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from joblib import hash as joblib_hash
 from sklearn import get_config
 from sklearn.base import BaseEstimator, clone
@@ -254,6 +254,26 @@ def _plan(estimator, candidates, splits, X, y, fit_params):
     return jobs
 
 
+def _balance(jobs, n_workers):
+    """Largest jobs first, and stacks halved until the workers come out even.
+
+    joblib hands each job to the next free worker, so with the largest
+    first the workers finish together when the job count is a multiple of
+    theirs: 5 folds of 12 members on 2 workers become 12, 12, 12, 12, 6, 6
+    (30 members each) instead of 36 and 24.
+    """
+    jobs = sorted(jobs, key=lambda job: -len(job[2]))
+    while n_workers > 1 and len(jobs) % n_workers and len(jobs[0][2]) > 1:
+        kind, train, members, sw_name = jobs.pop(0)
+        half = (len(members) + 1) // 2
+        jobs += [
+            (kind, train, members[:half], sw_name),
+            (kind, train, members[half:], sw_name),
+        ]
+        jobs.sort(key=lambda job: -len(job[2]))
+    return jobs
+
+
 def _run_job(kind, train, members, sw_name, X, y, fit_params):
     """Train one job's fits on the rows ``train``; (key, model or error)."""
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
@@ -374,6 +394,7 @@ class _StackedSearchMixin:
         cv = cv or self._checked_cv_orig
         splits = list(cv.split(X, y, **routed.splitter.split))
         jobs = _plan(estimator, candidates, splits, X, y, fit_params)
+        jobs = _balance(jobs, effective_n_jobs(n_jobs))
         results = Parallel(n_jobs=n_jobs, pre_dispatch=self.pre_dispatch)(
             delayed(_run_job)(*job, X, y, fit_params) for job in jobs
         )
