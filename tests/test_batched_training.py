@@ -168,3 +168,15 @@ def test_members_with_callbacks_are_not_stacked():
     assert stack_key(est) is not None
     est.set_callbacks(callback.ProgressBar())
     assert stack_key(est) is None
+
+
+def test_float32_members_equal_standalone_fits(digits):
+    X, y = digits
+    base = NumpyMLPClassifier(
+        (16,), dtype=np.float32, random_state=0, max_iter=10, early_stopping=True
+    )
+    members = [clone(base).set_params(**p) for p in GRID]
+    stacked, alone = _fit_both(members, X, y)
+    for s, a in zip(stacked, alone):
+        assert s.coefs_[0].dtype == np.float32
+        _assert_same_fit(s, a, X)
