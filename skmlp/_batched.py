@@ -458,8 +458,12 @@ class StackedAdam:
         }
 
     def arrays(self):
-        """The per-member arrays (for checkpoints and for dropping members)."""
-        return ["t", "m", "v"]
+        """The per-member state arrays (checkpoints, dropping members).
+
+        The rate is among them: a checkpoint taken before an epoch's rate
+        is set restores the previous one, as ``Adam.load_state`` does.
+        """
+        return ["learning_rate", "t", "m", "v"]
 
 
 class StackedSGD:
@@ -518,5 +522,5 @@ class StackedSGD:
         }
 
     def arrays(self):
-        """The per-member arrays (for checkpoints and for dropping members)."""
-        return ["velocity"]
+        """The per-member state arrays (checkpoints, dropping members)."""
+        return ["learning_rate", "velocity"]

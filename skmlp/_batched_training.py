@@ -239,7 +239,7 @@ class _Stack:
         self.sw = None if self.sw is None else self.sw[live]
         self.alpha = self.alpha[live]
         opt = self.optimizer
-        for name in ("learning_rate", "beta_1", "beta_2", "epsilon", "momentum"):
+        for name in ("beta_1", "beta_2", "epsilon", "momentum"):
             if hasattr(opt, name) and isinstance(getattr(opt, name), np.ndarray):
                 setattr(opt, name, getattr(opt, name)[live])
         for name in opt.arrays():

@@ -180,3 +180,23 @@ def test_float32_members_equal_standalone_fits(digits):
     for s, a in zip(stacked, alone):
         assert s.coefs_[0].dtype == np.float32
         _assert_same_fit(s, a, X)
+
+
+def test_a_member_that_overflows_stops_as_its_fit_stops(digits):
+    """Non-finite loss/weights: back to the last finite epoch, with a warning."""
+    X, y = digits
+    X = X * 1e3
+    base = NumpyMLPClassifier((16,), dtype=np.float32, random_state=0, max_iter=6)
+    members = [
+        clone(base).set_params(learning_rate_init=lr, solver="sgd", momentum=0.9)
+        for lr in (1e-6, 1e3, 1e6)
+    ]
+    with pytest.warns(ConvergenceWarning, match="Training stopped in epoch"):
+        fit_stack([clone(m) for m in members], X, y)
+    stacked, alone = _fit_both(members, X, y)
+    assert min(s.n_iter_ for s in stacked) < 6  # one of them did overflow
+    for s, a in zip(stacked, alone):
+        assert (
+            s._optimizer_state["learning_rate"] == a._optimizer_state["learning_rate"]
+        )
+        _assert_same_fit(s, a, X)
