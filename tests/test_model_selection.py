@@ -216,3 +216,19 @@ def test_balance_evens_out_the_workers():
     assert [len(j[2]) for j in balanced] == [12, 12, 12, 12, 6, 6]
     assert sorted(m for j in balanced if j[1] == 0 for m in j[2]) == list(range(12))
     assert len(_search._balance(jobs, 1)) == 5
+
+
+@pytest.mark.parametrize("alias", [True, False])
+def test_metadata_routing_through_a_pipeline_is_stacked(digits, count_fits, alias):
+    X, y = digits
+    sw = np.random.RandomState(2).uniform(0.1, 3.0, size=len(y))
+    name = "my_weights" if alias else "sample_weight"
+    grid = {"mlp__alpha": [1e-4, 1.0]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        net = _net().set_fit_request(sample_weight=name if alias else True)
+        scaler = StandardScaler().set_fit_request(sample_weight=False)
+        pipe = Pipeline([("scale", scaler), ("mlp", net)])
+        ours = GridSearchCV(pipe, grid, cv=3).fit(X, y, **{name: sw})
+        assert len(count_fits) == 1  # the refit: the search fits were stacked
+        theirs = SkGridSearchCV(clone(pipe), grid, cv=3).fit(X, y, **{name: sw})
+        _assert_same_results(ours, theirs)

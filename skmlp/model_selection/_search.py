@@ -185,18 +185,37 @@ def _stack_params(estimator, params):
     if isinstance(estimator, Pipeline):
         if estimator.memory is not None or getattr(estimator, "transform_input", None):
             return None
-        routing = get_config()["enable_metadata_routing"]
-        name = (
-            "sample_weight" if routing else f"{estimator.steps[-1][0]}__sample_weight"
-        )
-        if routing and params:
-            return None  # per-step routing: leave it to the pipeline
-        if set(params) - {name}:
-            return None
+        if get_config()["enable_metadata_routing"]:
+            name = _routed_to_network_only(estimator, params)
+            if name is False:
+                return None
+        else:
+            name = f"{estimator.steps[-1][0]}__sample_weight"
+            if set(params) - {name}:
+                return None
         return estimator[:-1], network, name
     if set(params) - {"sample_weight"}:
         return None
     return None, network, "sample_weight"
+
+
+def _routed_to_network_only(pipeline, params):
+    """With metadata routing: the fit parameter that the pipeline routes to
+    its network as ``sample_weight`` (None if none), or False when it
+    routes anything else (to a transformer, or another network parameter).
+    """
+    if not params:
+        return None
+    routed = process_routing(pipeline, "fit", **params)
+    for name, _ in pipeline.steps[:-1]:
+        if any(routed[name].get(method) for method in ("fit", "fit_transform")):
+            return False
+    to_network = routed[pipeline.steps[-1][0]].fit
+    if set(to_network) != {"sample_weight"}:
+        return False
+    # The caller's name for it (an alias set with set_fit_request).
+    names = [k for k, v in params.items() if v is to_network["sample_weight"]]
+    return names[0] if len(names) == 1 else False
 
 
 def _member_bytes(network, n_features, n_outputs, n_samples):
