@@ -33,6 +33,7 @@ def _net(**params):
 
 
 GRID = {"alpha": [1e-4, 1.0], "learning_rate_init": [1e-3, 1e-2]}
+GRID_MLP = {"mlp__" + k: v for k, v in GRID.items()}
 
 
 def _assert_same_results(ours, theirs):
@@ -232,3 +233,29 @@ def test_metadata_routing_through_a_pipeline_is_stacked(digits, count_fits, alia
         assert len(count_fits) == 1  # the refit: the search fits were stacked
         theirs = SkGridSearchCV(clone(pipe), grid, cv=3).fit(X, y, **{name: sw})
         _assert_same_results(ours, theirs)
+
+
+def test_every_member_equals_its_standalone_fit(digits, monkeypatch):
+    """Each candidate x fold model the search scored is its own fit's model."""
+    X, y = digits
+    trained = []
+    run_job = _search._run_job
+
+    def spy(kind, train, members, *args):
+        out = run_job(kind, train, members, *args)
+        for (_, est), (_, fitted) in zip(members, out):
+            params = {k: est.get_params()[k] for k in GRID_MLP}
+            trained.append((train, params, fitted))
+        return out
+
+    monkeypatch.setattr(_search, "_run_job", spy)
+    pipe = Pipeline([("scale", StandardScaler()), ("mlp", _net(early_stopping=True))])
+    GridSearchCV(pipe, GRID_MLP, cv=3).fit(X, y)
+    assert len(trained) == 12
+    assert len({id(fitted) for _, _, fitted in trained}) == 12
+    for train, params, fitted in trained:
+        alone = clone(pipe).set_params(**params).fit(X[train], y[train])
+        assert alone[-1] is not fitted[-1]
+        for a, b in zip(fitted[-1].coefs_, alone[-1].coefs_):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
+        np.testing.assert_array_equal(fitted[0].mean_, alone[0].mean_)
