@@ -360,7 +360,7 @@ class _StackedSearchMixin:
         self : object
             Instance of fitted estimator.
         """
-        if _network_of(self.estimator) is None or _ROWS in params:
+        if _network_of(self.estimator) is None or y is None or _ROWS in params:
             return super().fit(X, y, **params)
         X, y = indexable(X, y)
         estimator, n_jobs, store = self.estimator, self.n_jobs, _Store()
