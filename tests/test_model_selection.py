@@ -2,6 +2,7 @@
 
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,3 +260,27 @@ def test_every_member_equals_its_standalone_fit(digits, monkeypatch):
         for a, b in zip(fitted[-1].coefs_, alone[-1].coefs_):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
         np.testing.assert_array_equal(fitted[0].mean_, alone[0].mean_)
+
+
+def test_readme_example_with_one_import_changed(capsys, monkeypatch):
+    """The README's grid search, skmlp's GridSearchCV imported instead."""
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    section = readme.read_text(encoding="utf-8").split("## Use it like MLPClassifier")[
+        1
+    ]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    original = "from sklearn.model_selection import GridSearchCV"
+    assert original in code
+    stacks = []
+    fit_stack = _search.fit_stack
+    monkeypatch.setattr(
+        _search,
+        "fit_stack",
+        lambda nets, *a: stacks.append(nets) or fit_stack(nets, *a),
+    )
+    ours, theirs = {}, {}
+    exec(code.replace(original, "from skmlp.model_selection import GridSearchCV"), ours)
+    exec(code, theirs)
+    assert stacks  # the stacked path ran
+    assert ours["search"].best_params_ == theirs["search"].best_params_
+    assert ours["search"].best_score_ == theirs["search"].best_score_
