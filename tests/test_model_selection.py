@@ -10,6 +10,7 @@ import sklearn
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import GridSearchCV as SkGridSearchCV
 from sklearn.model_selection import GroupKFold, KFold, ParameterGrid
 from sklearn.model_selection import RandomizedSearchCV as SkRandomizedSearchCV
@@ -284,3 +285,21 @@ def test_readme_example_with_one_import_changed(capsys, monkeypatch):
     assert stacks  # the stacked path ran
     assert ours["search"].best_params_ == theirs["search"].best_params_
     assert ours["search"].best_score_ == theirs["search"].best_score_
+
+
+def test_workers_get_the_scikit_learn_configuration(digits):
+    """Routing config reaches the joblib workers (stacked and solo fits)."""
+    X, y = digits
+    sw = np.random.RandomState(3).uniform(0.1, 3.0, size=len(y))
+    grid = {"mlp__solver": ["adam", "lbfgs"], "mlp__alpha": [1e-4, 1.0]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        net = _net().set_fit_request(sample_weight=True)
+        scaler = StandardScaler().set_fit_request(sample_weight=False)
+        pipe = Pipeline([("scale", scaler), ("mlp", net)])
+        kw = {"cv": 3, "error_score": "raise"}
+        kw["scoring"] = get_scorer("accuracy").set_score_request(sample_weight=True)
+        ours = GridSearchCV(pipe, grid, n_jobs=2, **kw)
+        theirs = SkGridSearchCV(clone(pipe), grid, **kw)
+        _assert_same_results(
+            ours.fit(X, y, sample_weight=sw), theirs.fit(X, y, sample_weight=sw)
+        )

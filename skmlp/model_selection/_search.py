@@ -30,7 +30,7 @@ import hashlib
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import effective_n_jobs
 from joblib import hash as joblib_hash
 from sklearn import get_config
 from sklearn.base import BaseEstimator, clone
@@ -45,6 +45,10 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.multiclass import type_of_target
+
+# scikit-learn's joblib wrappers: the workers get the caller's scikit-learn
+# configuration (metadata routing, ...) and warning filters, as in its search.
+from sklearn.utils.parallel import Parallel, delayed
 
 from .._batched_training import fit_stack, stack_key
 from .._classifier import NumpyMLPClassifier
