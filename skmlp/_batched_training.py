@@ -103,7 +103,9 @@ class _Run:
         self.best_loss = None if es else np.inf
         self.best_flat = start.flat.copy()
         self.loss = None
-        self.problem = None
+        self.acc = 0.0  # the epoch's loss times rows, summed over batches
+        self.epoch_rate = None  # the base rate of the current epoch
+        self.problem = None  # why the current epoch went non-finite
         self.done = False
 
     def rate(self):
