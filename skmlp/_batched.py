@@ -1,0 +1,526 @@
+"""Many networks of one shape as one stacked network (pure functions).
+
+A *stack* holds ``M`` member networks of the same layer sizes in one array
+of shape ``(M, n_params)``: row ``m`` is exactly member ``m``'s flat vector
+of :mod:`skmlp._network` (all weights, then all biases), so
+``as_params(flat[m], layer_units)`` is that member as a single network.
+The per-layer views gain a leading member axis: ``coefs[l]`` has shape
+``(M, n_units[l], n_units[l+1])`` and ``intercepts[l]`` ``(M, n_units[l+1])``.
+
+The math is the single network's, applied along the member axis: the same
+activation functions (:data:`~skmlp._activations.ACTIVATIONS`, elementwise,
+so they work on any shape), the same output activations and loss gradients
+(row-wise, applied to the stack seen as ``(M * n_samples, n_outputs)``
+rows), the same loss (:func:`skmlp._network.loss`, called per member), and
+batched ``np.matmul`` for the products, which runs one BLAS product per
+member.  Each function here is tested member by member against its
+single-network counterpart.
+
+A batch is either *shared* (``X`` of shape ``(n_samples, n_features)``:
+every member reads the same rows in the same order, and the first layer is
+one product of ``X`` with all members' weights) or *per member* (``X`` of
+shape ``(M, n_samples, n_features)``).
+
+The optimizers are stacked versions of :class:`skmlp._optimizers.Adam` and
+:class:`~skmlp._optimizers.SGD` with one set of hyperparameters per member;
+their update is the same sequence of operations, so a member's step is the
+single optimizer's step to the last bit.
+"""
+
+import math
+from itertools import pairwise
+from typing import NamedTuple
+
+import numpy as np
+
+from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ._losses import LOSS_GRADIENTS
+from ._network import as_params, predict_output
+
+__all__ = [
+    "StackedParams",
+    "as_stacked",
+    "member",
+    "forward_stacked",
+    "backward_stacked",
+    "loss_stacked",
+    "predict_stacked",
+    "StackedAdam",
+    "StackedSGD",
+]
+
+# Whether a shared batch's first layer is one wide product ``X @ [W_1 ...
+# W_M]`` (True) or one product per member with the same ``X`` (False).
+# Measured on the 2-core AMD EPYC (OpenBLAS 0.3.31, float32): the wide
+# product ran at 6 GFLOP/s for MNIST's (200, 784) x (784, 300) against 16
+# GFLOP/s for the thin (784, 25) products (its weight block overflows the
+# L2 cache), and was no faster for digits' (64, 768); see
+# benchmarks/bench_search.py --wide.
+WIDE_FIRST_LAYER = False
+
+
+class StackedParams(NamedTuple):
+    """Flat vectors of ``M`` networks and their stacked per-layer views.
+
+    Attributes
+    ----------
+    flat : ndarray of shape (n_members, n_params)
+        Row ``m`` is member ``m``'s flat vector (weights, then biases).
+    coefs : list of ndarray
+        ``coefs[l]``, a view of shape (n_members, n_units[l], n_units[l+1]).
+    intercepts : list of ndarray
+        ``intercepts[l]``, a view of shape (n_members, n_units[l+1]).
+    n_coef : int
+        Weights per member: ``flat[:, :n_coef]`` are the weights.
+    """
+
+    flat: np.ndarray
+    coefs: list
+    intercepts: list
+    n_coef: int
+
+
+def as_stacked(flat, layer_units):
+    """View an ``(n_members, n_params)`` array as stacked layers.
+
+    Parameters
+    ----------
+    flat : ndarray of shape (n_members, n_params)
+        C-contiguous stacked flat vectors.
+    layer_units : sequence of int
+        Units per layer, input and output included.
+
+    Returns
+    -------
+    params : StackedParams
+        ``flat`` with its views; writing to a view writes to ``flat``.
+    """
+    M = flat.shape[0]
+    coefs, intercepts = [], []
+    start = 0
+    for fan_in, fan_out in pairwise(layer_units):
+        end = start + fan_in * fan_out
+        coefs.append(flat[:, start:end].reshape(M, fan_in, fan_out))
+        start = end
+    n_coef = start
+    for fan_out in layer_units[1:]:
+        intercepts.append(flat[:, start : start + fan_out])
+        start += fan_out
+    return StackedParams(flat, coefs, intercepts, n_coef)
+
+
+def member(params, m, layer_units):
+    """Member ``m`` of a stack as a single network's :class:`Params` (a view).
+
+    Parameters
+    ----------
+    params : StackedParams
+    m : int
+        Member index.
+    layer_units : sequence of int
+
+    Returns
+    -------
+    params : Params
+    """
+    return as_params(params.flat[m], layer_units)
+
+
+def _rows(A):
+    """An ``(..., k)`` array seen as ``(-1, k)`` rows (a view when contiguous)."""
+    return A.reshape(-1, A.shape[-1])
+
+
+def forward_stacked(X, params, activation, out_activation, masks=None):
+    """Forward pass of every member, keeping each layer (for the backward).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features) or \
+            (n_members, n_samples, n_features)
+        A shared batch, or one batch per member.
+    params : StackedParams
+    activation : str
+        Hidden activation, a key of ``ACTIVATIONS``.
+    out_activation : {"softmax", "logistic"}
+    masks : list of (ndarray of shape (n_members, n_samples, n_units) or None)
+        ``masks[l]``, the scaled inverted-dropout masks of hidden layer
+        ``l + 1`` (a member without dropout there has a mask of ones), or
+        None: drawn by the caller from each member's own random state, in
+        the order :func:`skmlp._network.forward` draws them.
+
+    Returns
+    -------
+    activations : list of ndarray
+        ``[X, A_1, ..., A_L]``, ``A_l`` of shape (n_members, n_samples,
+        n_units[l]).
+    inputs : list of ndarray or None
+        As :func:`skmlp._network.forward`'s, stacked.
+    masks : list of ndarray or None
+        ``[None, *masks, None]``, aligned with ``activations``.
+    """
+    act = ACTIVATIONS[activation]
+    activations, inputs, kept = [X], [None], [None]
+    last = len(params.coefs) - 1
+    for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
+        if l == 0 and X.ndim == 2 and WIDE_FIRST_LAYER:
+            Z = _first_layer_shared(X, W)
+        else:
+            Z = np.matmul(activations[l], W)
+        Z += b[:, np.newaxis, :]
+        if l == last:
+            inputs.append(Z.copy() if out_activation == "logistic" else None)
+            OUTPUT_ACTIVATIONS[out_activation](_rows(Z))  # row-wise
+            kept.append(None)
+        else:
+            inputs.append(Z.copy() if act.needs_input else None)
+            act.function(Z)
+            mask = None if masks is None else masks[l]
+            if mask is not None:
+                if inputs[-1] is None:  # the derivative reads f(Z) undropped
+                    inputs[-1] = Z.copy()
+                Z *= mask
+            kept.append(mask)
+        activations.append(Z)
+    return activations, inputs, kept
+
+
+def _first_layer_shared(X, W):
+    """Every member's ``X @ W_m`` as one wide product, ``X @ [W_1 ... W_M]``.
+
+    One product with ``M * n_units`` columns runs BLAS far more
+    efficiently than ``M`` thin ones (the first layer of a wide input is
+    most of the work); the weights are copied side by side for it.
+
+    Returns
+    -------
+    Z : ndarray of shape (n_members, n_samples, n_units)
+        A transposed view of the ``(n_samples, n_members * n_units)``
+        product.
+    """
+    M, n_in, h = W.shape
+    wide = np.empty((n_in, M, h), dtype=W.dtype)
+    np.copyto(wide, W.transpose(1, 0, 2))
+    Z = X @ wide.reshape(n_in, M * h)
+    return Z.reshape(X.shape[0], M, h).transpose(1, 0, 2)
+
+
+def _first_layer_gradient_shared(X, delta, out):
+    """``out[m] = X.T @ delta[m]`` for every member as one wide product."""
+    M, B, h = delta.shape
+    wide = np.empty((B, M, h), dtype=delta.dtype)
+    np.copyto(wide, delta.transpose(1, 0, 2))
+    G = X.T @ wide.reshape(B, M * h)
+    np.copyto(out, G.reshape(X.shape[1], M, h).transpose(1, 0, 2))
+
+
+def _sw_sums(Y, sample_weight):
+    """Per-member sums of the sample weights, as :func:`backward` takes them."""
+    if sample_weight is None:
+        return np.full(Y.shape[0], float(Y.shape[1]))
+    return np.array([float(s.sum()) for s in sample_weight])
+
+
+def backward_stacked(
+    activations,
+    inputs,
+    Y,
+    params,
+    activation,
+    out_activation,
+    alpha,
+    grad,
+    sample_weight=None,
+    masks=None,
+):
+    """Back-propagate every member's error into ``grad``.
+
+    Member ``m``'s gradient is :func:`skmlp._network.backward`'s for that
+    member (same operations in the same order).
+
+    Parameters
+    ----------
+    activations, inputs, masks : list
+        From :func:`forward_stacked`; the output layer is overwritten.
+    Y : ndarray of shape (n_members, n_samples, n_outputs)
+        Each member's targets.
+    params : StackedParams
+    activation : str
+    out_activation : {"softmax", "logistic"}
+    alpha : ndarray of shape (n_members,)
+        L2 strength of each member.
+    grad : StackedParams
+        Overwritten with the gradients.
+    sample_weight : ndarray of shape (n_members, n_samples), default=None
+
+    Returns
+    -------
+    grad : StackedParams
+    """
+    act = ACTIVATIONS[activation]
+    dtype = params.flat.dtype
+    sw_sum = _sw_sums(Y, sample_weight)
+    P = activations[-1]
+    Z = inputs[-1]
+    LOSS_GRADIENTS[out_activation](
+        _rows(P), _rows(Y), None if Z is None else _rows(Z)
+    )  # row-wise, in place
+    delta = P
+    if sample_weight is not None:
+        delta *= sample_weight[:, :, np.newaxis]
+    # Cast as backward's Python-float divisor is (NEP 50): same rounding.
+    delta /= sw_sum.astype(dtype)[:, np.newaxis, np.newaxis]
+    ones = np.ones(delta.shape[1], dtype=dtype)
+    for l in range(len(params.coefs) - 1, -1, -1):
+        if l == 0 and activations[0].ndim == 2 and WIDE_FIRST_LAYER:
+            _first_layer_gradient_shared(activations[0], delta, grad.coefs[0])
+        else:
+            np.matmul(np.swapaxes(activations[l], -1, -2), delta, out=grad.coefs[l])
+        np.matmul(ones, delta, out=grad.intercepts[l])
+        if l > 0:
+            delta = np.matmul(delta, np.swapaxes(params.coefs[l], -1, -2))
+            act.derivative(activations[l] if inputs[l] is None else inputs[l], delta)
+            if masks is not None and masks[l] is not None:
+                delta *= masks[l]
+    n_coef = params.n_coef
+    scale = np.array([float(a / s) for a, s in zip(alpha, sw_sum)], dtype=dtype)
+    if scale.any():
+        grad.flat[:, :n_coef] += scale[:, np.newaxis] * params.flat[:, :n_coef]
+    return grad
+
+
+def _cross_entropies(Y, logP, sample_weight):
+    """Each member's ``-(1/S) sum_i s_i sum_j Y_ij logP_ij``.
+
+    The reductions are :mod:`skmlp._losses`' own, member by member (the
+    same BLAS dot products in the same order), so each value is the one
+    :func:`skmlp._network.loss` gives; only the elementwise logarithm is
+    taken once for the whole stack.
+    """
+    if sample_weight is None:
+        return [-float(np.vdot(Y[m], logP[m])) / Y.shape[1] for m in range(len(Y))]
+    ones = np.ones(Y.shape[2], dtype=logP.dtype)
+    out = []
+    for m in range(len(Y)):
+        per_sample = (Y[m] * logP[m]) @ ones
+        weighted = np.dot(per_sample, sample_weight[m].astype(np.float64))
+        total = float(sample_weight[m].sum(dtype=np.float64))
+        out.append(-float(weighted) / total)
+    return out
+
+
+def loss_stacked(Y, P, out_activation, params, alpha, layer_units, sample_weight=None):
+    """Each member's :func:`skmlp._network.loss` (data term plus L2).
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_members, n_samples, n_outputs)
+    P : ndarray of shape (n_members, n_samples, n_outputs)
+    out_activation : {"softmax", "logistic"}
+    params : StackedParams
+    alpha : ndarray of shape (n_members,)
+    layer_units : sequence of int
+    sample_weight : ndarray of shape (n_members, n_samples), default=None
+
+    Returns
+    -------
+    losses : ndarray of shape (n_members,)
+        Equal to :func:`skmlp._network.loss` of each member (tested).
+    """
+    eps = np.finfo(P.dtype).eps
+    clipped = np.clip(P, eps, 1 - eps)
+    if out_activation == "softmax":
+        data = _cross_entropies(Y, np.log(clipped), sample_weight)
+    else:  # binary log loss: both terms, as _losses.binary_log_loss
+        positive = _cross_entropies(Y, np.log(clipped), sample_weight)
+        negative = _cross_entropies(1 - Y, np.log1p(-clipped), sample_weight)
+        data = [a + b for a, b in zip(positive, negative)]
+    sw_sum = _sw_sums(Y, sample_weight)
+    n_coef = params.n_coef
+    losses = np.empty(len(data))
+    for m, value in enumerate(data):
+        w = params.flat[m, :n_coef]
+        penalty = (
+            0.0 if alpha[m] == 0 else 0.5 * alpha[m] * float(np.dot(w, w)) / sw_sum[m]
+        )
+        losses[m] = value + penalty
+    return losses
+
+
+def predict_stacked(X, params, activation, out_activation, layer_units):
+    """Every member's output on ``X`` (no dropout, nothing kept).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features) or \
+            (n_members, n_samples, n_features)
+    params : StackedParams
+    activation : str
+    out_activation : {"softmax", "logistic"}
+    layer_units : sequence of int
+
+    Returns
+    -------
+    P : ndarray of shape (n_members, n_samples, n_outputs)
+    """
+    M = params.flat.shape[0]
+    if X.ndim == 3:
+        return np.stack(
+            [
+                predict_output(
+                    X[m], member(params, m, layer_units), activation, out_activation
+                )
+                for m in range(M)
+            ]
+        )
+    acts, _, _ = forward_stacked(X, params, activation, out_activation)
+    return acts[-1]
+
+
+def _column(values, dtype):
+    """Per-member scalars as a ``(n_members, 1)`` column in ``dtype``.
+
+    The single optimizers use Python floats, which NumPy casts to the
+    array's dtype (NEP 50); casting here gives the same rounding.
+    """
+    return np.asarray(values, dtype=np.float64).astype(dtype)[:, np.newaxis]
+
+
+class StackedAdam:
+    """:class:`skmlp._optimizers.Adam` for a stack, one setting per member.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_members, n_params)
+    learning_rate, beta_1, beta_2, epsilon : array-like of shape (n_members,)
+
+    Attributes
+    ----------
+    t : ndarray of shape (n_members,)
+        Steps taken by each member.
+    m, v : ndarray of shape (n_members, n_params)
+        As :class:`~skmlp._optimizers.Adam`'s ``m`` and ``v``, per member.
+    """
+
+    def __init__(self, params, learning_rate, beta_1, beta_2, epsilon):
+        self.learning_rate = np.asarray(learning_rate, dtype=float)
+        self.beta_1 = np.asarray(beta_1, dtype=float)
+        self.beta_2 = np.asarray(beta_2, dtype=float)
+        self.epsilon = np.asarray(epsilon, dtype=float)
+        self.t = np.zeros(params.shape[0], dtype=int)
+        self.m = np.zeros_like(params)
+        self.v = np.zeros_like(params)
+
+    def step(self, params, grad, rows=None):
+        """Update ``params`` in place; only ``rows`` (member indices) if given.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_members, n_params)
+        grad : ndarray of shape (n_members, n_params) or (len(rows), n_params)
+            The gradient of every member, or of ``rows`` only.
+        rows : ndarray of int, default=None
+        """
+        sel = slice(None) if rows is None else rows
+        self.t[sel] += 1
+        t, b1, b2 = self.t[sel], self.beta_1[sel], self.beta_2[sel]
+        lr, eps = self.learning_rate[sel], self.epsilon[sel]
+        dtype = params.dtype
+        # Scalars in Python floats per member, as Adam.step computes them.
+        root = [math.sqrt(1 - b) for b in b2]
+        lr_t = [
+            float(r) * math.sqrt(1 - c**k) / (1 - a**k)
+            for r, a, c, k in zip(lr, b1, b2, t)
+        ]
+        m, v = self.m[sel], self.v[sel]
+        m *= _column(b1, dtype)
+        m += grad
+        tmp = np.multiply(grad, grad)
+        v *= _column(b2, dtype)
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += _column([e / r for e, r in zip(eps, root)], dtype)
+        np.divide(m, tmp, out=tmp)
+        tmp *= _column([s * (1 - a) / r for s, a, r in zip(lr_t, b1, root)], dtype)
+        if rows is None:
+            params -= tmp
+        else:
+            self.m[rows], self.v[rows] = m, v
+            params[rows] -= tmp
+
+    def state(self, i):
+        """Member ``i``'s state as :meth:`skmlp._optimizers.Adam.state` gives it."""
+        return {
+            "learning_rate": float(self.learning_rate[i]),
+            "t": int(self.t[i]),
+            "m": self.m[i].copy(),
+            "v": self.v[i].copy(),
+        }
+
+    def arrays(self):
+        """The per-member state arrays (checkpoints, dropping members).
+
+        The rate is among them: a checkpoint taken before an epoch's rate
+        is set restores the previous one, as ``Adam.load_state`` does.
+        """
+        return ["learning_rate", "t", "m", "v"]
+
+
+class StackedSGD:
+    """:class:`skmlp._optimizers.SGD` for a stack, one setting per member.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_members, n_params)
+    learning_rate, momentum : array-like of shape (n_members,)
+    nesterov : bool
+        Shared by the whole stack.
+
+    Attributes
+    ----------
+    velocity : ndarray of shape (n_members, n_params)
+    """
+
+    def __init__(self, params, learning_rate, momentum, nesterov):
+        self.learning_rate = np.asarray(learning_rate, dtype=float)
+        self.momentum = np.asarray(momentum, dtype=float)
+        self.nesterov = bool(nesterov)
+        self.velocity = np.zeros_like(params)
+
+    def step(self, params, grad, rows=None):
+        """Update ``params`` in place; only ``rows`` (member indices) if given.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_members, n_params)
+        grad : ndarray of shape (n_members, n_params) or (len(rows), n_params)
+        rows : ndarray of int, default=None
+        """
+        sel = slice(None) if rows is None else rows
+        dtype = params.dtype
+        mu = _column(self.momentum[sel], dtype)
+        v = self.velocity[sel]
+        step = grad * _column(self.learning_rate[sel], dtype)
+        v *= mu
+        v -= step
+        target = params if rows is None else params[rows]
+        if self.nesterov:
+            target -= step
+            np.multiply(v, mu, out=step)
+            target += step
+        else:
+            target += v
+        if rows is not None:
+            self.velocity[rows] = v
+            params[rows] = target
+
+    def state(self, i):
+        """Member ``i``'s state as :meth:`skmlp._optimizers.SGD.state` gives it."""
+        return {
+            "learning_rate": float(self.learning_rate[i]),
+            "velocity": self.velocity[i].copy(),
+        }
+
+    def arrays(self):
+        """The per-member state arrays (checkpoints, dropping members)."""
+        return ["learning_rate", "velocity"]

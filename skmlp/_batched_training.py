@@ -1,0 +1,591 @@
+"""Train many ``NumpyMLPClassifier`` fits of one network shape at once.
+
+:func:`fit_stack` takes members that share the training data ``X`` (one
+cross-validation fold), the layer sizes, activation, solver, batch size,
+dtype and shuffling, and trains them as one stacked network
+(:mod:`skmlp._batched`).  Every member keeps everything else of its own:
+initial weights, early-stopping split, shuffles and dropout masks (each
+drawn from its own ``random_state`` in the order ``fit`` draws them),
+hyperparameters, learning-rate schedule, stopping rule and stopping epoch.
+A member's result is the same computation as its standalone ``fit``.
+
+The epoch loop mirrors :func:`skmlp._training.fit_stochastic` rule for rule
+(rate, shuffle, batches, non-finite checks, monitor, plateau, max_iter);
+after the training-loop redesign (issue 14) its per-member bookkeeping
+should become that redesign's monitor and schedule objects.
+
+Members whose rows come in the same order in an epoch (same fold, same
+``random_state``, no diverging dropout draws) read one shared batch, and
+their first layer is a single product with all their weights; the others
+gather their own rows.  A finished member leaves the stack.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import gen_batches
+
+from ._batched import (
+    StackedAdam,
+    StackedSGD,
+    as_stacked,
+    backward_stacked,
+    forward_stacked,
+    loss_stacked,
+    predict_stacked,
+)
+from ._fpenv import flush_subnormals
+from ._losses import LOSSES, smooth_targets
+from ._member_adapter import (
+    finish_member,
+    has_callbacks,
+    start_member,
+    validated_data,
+)
+from ._network import as_params, loss, predict_output
+from ._schedules import Clock, Schedule
+
+__all__ = ["stack_key", "fit_stack", "shuffled"]
+
+
+def stack_key(est):
+    """What members must share to train in one stack (besides the data).
+
+    Parameters
+    ----------
+    est : NumpyMLPClassifier
+
+    Returns
+    -------
+    key : tuple or None
+        None when ``est`` cannot be trained in a stack (then it is fitted
+        on its own).
+    """
+    p = est.get_params()
+    if (
+        p["solver"] not in ("sgd", "adam")
+        or p["warm_start"]
+        or p["verbose"]
+        or has_callbacks(est)
+    ):
+        return None
+    hidden = p["hidden_layer_sizes"]
+    hidden = tuple(hidden) if hasattr(hidden, "__iter__") else (hidden,)
+    return (
+        hidden,
+        p["activation"],
+        p["solver"],
+        p["batch_size"],
+        np.dtype(p["dtype"]).name,
+        bool(p["shuffle"]),
+        bool(p["nesterovs_momentum"]) if p["solver"] == "sgd" else None,
+        bool(p["early_stopping"]),
+        float(p["validation_fraction"]) if p["early_stopping"] else None,
+        p["class_weight"] is None,
+    )
+
+
+class _Run:
+    """One member's state beside the stacked arrays (its fit's counters)."""
+
+    def __init__(self, est, start):
+        self.est, self.start = est, start
+        self.rows = start.train_rows
+        self.clock = {"epoch": 0, "drops": 0}
+        self.schedule = Schedule.of(
+            lr_schedule=est.lr_schedule,
+            learning_rate=est.learning_rate,
+            solver=est.solver,
+            lr0=est.learning_rate_init,
+            max_epochs=est.max_iter,
+            power_t=est.power_t,
+            decay=est.lr_decay,
+            step_epochs=est.lr_step_epochs,
+            warmup_epochs=est.warmup_epochs,
+        )
+        self.n_iter = self.t = self.no_improvement = 0
+        self.loss_curve, self.rate_curve = [], []
+        es = est.early_stopping
+        self.val_scores = [] if es else None
+        self.val_losses = [] if es else None
+        self.best_val_score = -np.inf if es else None
+        self.best_val_loss = np.inf if es else None
+        self.best_loss = None if es else np.inf
+        self.best_flat = start.flat.copy()
+        self.loss = None
+        self.acc = 0.0  # the epoch's loss times rows, summed over batches
+        self.epoch_rate = None  # the base rate of the current epoch
+        self.problem = None  # why the current epoch went non-finite
+        self.done = False
+
+    def _clock(self):
+        return Clock(self.clock["epoch"], self.clock["drops"], self.t)
+
+    def rate(self):
+        """Base rate of the coming epoch, from the fit's own Schedule."""
+        return self.schedule.rate(self._clock())
+
+    def monitor(self, score, value, flat_row):
+        """``_training._monitor`` for this member (score/value: validation)."""
+        est = self.est
+        train_loss = self.loss_curve[-1]
+        train_improved = (
+            train_loss < self.best_loss if self.best_loss is not None else False
+        )
+        val = self.start.val is not None
+        if val:
+            self.val_scores.append(score)
+            self.val_losses.append(value)
+            if est.early_stopping_monitor == "score":
+                val_improved = score > self.best_val_score
+            else:
+                val_improved = value < self.best_val_loss
+        if not est.early_stopping:
+            worse = train_loss > self.best_loss - est.tol
+        elif est.early_stopping_monitor == "score":
+            worse = score < self.best_val_score + est.tol
+        else:
+            worse = value > self.best_val_loss - est.tol
+        self.no_improvement = self.no_improvement + 1 if worse else 0
+        if not est.early_stopping and train_improved:
+            self.best_loss = train_loss
+        if val:
+            self.best_val_score = max(self.best_val_score, score)
+            self.best_val_loss = min(self.best_val_loss, value)
+        if val_improved if val else train_improved:
+            self.best_flat = flat_row.copy()
+
+    def plateau(self):
+        """True when a plateau ends training (``Schedule.on_plateau``)."""
+        clock = self._clock()
+        go_on = self.schedule.on_plateau(clock)
+        self.clock["drops"] = clock.drops
+        return not go_on
+
+
+def shuffled(rows, random_state):
+    """``sklearn.utils.shuffle(rows, random_state=random_state)``, cheaply.
+
+    The same draw (``shuffle`` permutes ``arange(n)`` with
+    ``random_state.shuffle`` and indexes with it) without its input
+    checks, which cost more than the permutation for a fold's rows (1.7
+    ms a call on digits); a test holds it to scikit-learn's.
+    """
+    order = np.arange(rows.shape[0])
+    random_state.shuffle(order)
+    return rows[order]
+
+
+def _batch_size(est, n_samples):
+    if est.batch_size == "auto":
+        return min(200, n_samples)
+    if est.batch_size > n_samples:
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than "
+            "sample size. It is going to be clipped"
+        )
+    return int(np.clip(est.batch_size, 1, n_samples))
+
+
+class _Stack:
+    """The stacked arrays of the members still training, in ``runs`` order."""
+
+    def __init__(self, runs, X):
+        first = runs[0].est
+        self.X, self.runs = X, runs
+        self.layer_units = runs[0].start.layer_units
+        self.activation = first.activation
+        self.out = runs[0].start.out_activation
+        self.dtype = X.dtype
+        self.n_train = runs[0].rows.shape[0]
+        self.batch_size = _batch_size(first, self.n_train)
+        self.flat = np.stack([r.start.flat for r in runs])
+        self.Y = np.stack(
+            [smooth_targets(r.start.Y, r.est.label_smoothing, self.out) for r in runs]
+        )
+        sws = [r.start.sample_weight for r in runs]
+        self.sw = None if sws[0] is None else np.stack(sws)
+        self.alpha = np.array([r.est.alpha for r in runs], dtype=float)
+        self.optimizer = self._optimizer(runs)
+
+    def _optimizer(self, runs):
+        ests = [r.est for r in runs]
+        lr = [e.learning_rate_init for e in ests]
+        if ests[0].solver == "sgd":
+            return StackedSGD(
+                self.flat, lr, [e.momentum for e in ests], ests[0].nesterovs_momentum
+            )
+        return StackedAdam(
+            self.flat,
+            lr,
+            [e.beta_1 for e in ests],
+            [e.beta_2 for e in ests],
+            [e.epsilon for e in ests],
+        )
+
+    def keep(self, live):
+        """Drop the members not in ``live`` (indices into ``runs``)."""
+        self.runs = [self.runs[i] for i in live]
+        self.flat = self.flat[live]
+        self.Y = self.Y[live]
+        self.sw = None if self.sw is None else self.sw[live]
+        self.alpha = self.alpha[live]
+        opt = self.optimizer
+        for name in ("beta_1", "beta_2", "epsilon", "momentum"):
+            if hasattr(opt, name) and isinstance(getattr(opt, name), np.ndarray):
+                setattr(opt, name, getattr(opt, name)[live])
+        for name in opt.arrays():
+            setattr(opt, name, getattr(opt, name)[live])
+
+    def checkpoint(self):
+        """Copies of the weights, optimizer state and clocks (epoch start)."""
+        opt = self.optimizer
+        return (
+            self.flat.copy(),
+            {n: getattr(opt, n).copy() for n in opt.arrays()},
+            [dict(r.clock) for r in self.runs],
+        )
+
+    def restore(self, saved, i):
+        """Put member ``i`` back to ``saved`` (from :meth:`checkpoint`)."""
+        flat, arrays, clocks = saved
+        self.flat[i] = flat[i]
+        for name, values in arrays.items():
+            getattr(self.optimizer, name)[i] = values[i]
+        self.runs[i].clock.update(clocks[i])
+
+    def params(self, flat=None):
+        return as_stacked(self.flat if flat is None else flat, self.layer_units)
+
+
+def _dropout_masks(runs, live, m, stack):
+    """Each live member's masks for one batch, drawn from its own generator.
+
+    Drawn layer by layer as :func:`skmlp._network.forward` draws them; a
+    member without dropout on a layer gets a mask of ones (exact no-op).
+    """
+    n_hidden = len(stack.layer_units) - 2
+    if all(runs[i].start.dropout is None for i in live):
+        return None
+    masks = []
+    per_member = {i: [] for i in live}
+    for i in live:
+        rates = runs[i].start.dropout
+        for l in range(n_hidden):
+            shape = (m, stack.layer_units[l + 1])
+            if rates is None or not rates[l]:
+                per_member[i].append(np.ones(shape, dtype=stack.dtype))
+                continue
+            keep = runs[i].start.random_state.random_sample(shape) >= rates[l]
+            mask = keep.astype(stack.dtype)
+            mask *= 1 / (1 - rates[l])
+            per_member[i].append(mask)
+    for l in range(n_hidden):
+        masks.append(np.stack([per_member[i][l] for i in live]))
+    return masks
+
+
+def _take(stack, R, shared):
+    """The batch's inputs, targets and weights: shared rows or each its own."""
+    ar = np.arange(len(stack.runs))[:, np.newaxis]
+    if shared:
+        rows = R[0]
+        Xb = stack.X[rows]
+        Yb = stack.Y[:, rows]
+        swb = None if stack.sw is None else stack.sw[:, rows]
+    else:
+        Xb = stack.X[R]
+        Yb = stack.Y[ar, R]
+        swb = None if stack.sw is None else stack.sw[ar, R]
+    return Xb, Yb, swb
+
+
+def _train_batch(stack, R, shared):
+    """One minibatch step of every member that takes it (``train_step``).
+
+    A member skips a batch whose rows all weigh zero, and stops taking
+    batches once its loss is not finite, as ``fit_stochastic`` does.
+
+    Returns
+    -------
+    Xb : ndarray
+        The batch's inputs (the epoch's last one is checked for overflow).
+    """
+    runs = stack.runs
+    Xb, Yb, swb = _take(stack, R, shared)
+    live = [
+        i
+        for i, run in enumerate(runs)
+        if run.problem is None and (swb is None or swb[i].sum(dtype=float))
+    ]
+    if not live:
+        return Xb
+    every = len(live) == len(runs)
+    if not every:
+        Xb_l = Xb if shared else Xb[live]
+        Yb, swb = Yb[live], None if swb is None else swb[live]
+    m = Xb.shape[-2]
+    flat = stack.flat if every else stack.flat[live]
+    alpha = stack.alpha[live]
+    params = stack.params(flat)
+    masks = _dropout_masks(runs, live, m, stack)
+    acts, inputs, masks = forward_stacked(
+        Xb if every else Xb_l, params, stack.activation, stack.out, masks
+    )
+    losses = loss_stacked(
+        Yb, acts[-1], stack.out, params, alpha, stack.layer_units, swb
+    )
+    grad = stack.params(np.empty_like(flat))
+    backward_stacked(
+        acts, inputs, Yb, params, stack.activation, stack.out, alpha, grad, swb, masks
+    )
+    ok = []
+    for j, i in enumerate(live):
+        if not np.isfinite(losses[j]):
+            runs[i].problem = "the loss became non-finite (%r)" % losses[j]
+            continue
+        ok.append(j)
+        clip = runs[i].est.max_grad_norm
+        if clip is not None:
+            norm = np.linalg.norm(grad.flat[j])
+            if norm > clip:
+                np.multiply(grad.flat[j], clip / norm, out=grad.flat[j])
+        runs[i].acc += losses[j] * m
+    rows = None if every and len(ok) == len(live) else np.array(live)[ok]
+    stack.optimizer.step(stack.flat, grad.flat if rows is None else grad.flat[ok], rows)
+    decay = [(i, runs[i].est.weight_decay) for i in (live if rows is None else rows)]
+    if any(wd for _, wd in decay):
+        factor = np.array([1 - runs[i].epoch_rate * wd for i, wd in decay])
+        sel = slice(None) if rows is None else rows
+        stack.flat[sel, : params.n_coef] *= factor.astype(stack.dtype)[:, np.newaxis]
+    return Xb
+
+
+def _non_finite(stack, i, P):
+    """``_training._non_finite`` for member ``i`` (P: its last-batch output)."""
+    if not np.isfinite(stack.flat[i]).all():
+        return "the weights became non-finite"
+    for name in stack.optimizer.arrays():
+        value = getattr(stack.optimizer, name)[i]
+        if not np.isfinite(value).all():
+            return "the optimizer state became non-finite"
+    if not np.isfinite(P[i]).all():
+        return "the network's output became non-finite"
+    return None
+
+
+def _accuracy(Y, P, sample_weight, out_activation):
+    """``accuracy_score`` of the labels ``P`` decodes to, against binarized ``Y``.
+
+    As the label binarizer decodes: the arg-max class for softmax, ``P >
+    0.5`` for logistic outputs (every output right for multilabel rows).
+    """
+    if out_activation == "softmax":
+        right = P.argmax(axis=1) == Y.argmax(axis=1)
+    else:
+        right = ((P > 0.5) == (Y == 1)).all(axis=1)
+    return float(np.average(right, weights=sample_weight))
+
+
+def _validation_scores(stack, members):
+    """Accuracy and loss of each of ``members`` on its validation rows."""
+    runs = stack.runs
+    vals = [runs[i].start.val for i in members]
+    same = all(np.array_equal(v.rows, vals[0].rows) for v in vals)
+    if same:
+        P = predict_stacked(
+            stack.X[vals[0].rows],
+            stack.params(stack.flat[members]),
+            stack.activation,
+            stack.out,
+            stack.layer_units,
+        )
+    else:
+        P = [
+            predict_output(
+                stack.X[v.rows],
+                as_params(stack.flat[i], stack.layer_units),
+                stack.activation,
+                stack.out,
+            )
+            for i, v in zip(members, vals)
+        ]
+    out = []
+    for P_m, v in zip(P, vals):
+        if not np.isfinite(P_m).all():
+            out.append((np.nan, np.nan))
+            continue
+        value = LOSSES[stack.out](v.Y, P_m, v.sample_weight)
+        out.append((_accuracy(v.Y, P_m, v.sample_weight, stack.out), value))
+    return out
+
+
+def _end_epoch(stack, saved, last_X):
+    """Close the epoch of every member, in ``fit_stochastic``'s order.
+
+    1. non-finite weights, optimizer state or last-batch output: back to
+       the epoch's start, warn, stop; 2. counters and curves; 3. monitor
+       (validation pass); 4. plateau (stop, or an adaptive rate drop);
+    5. ``max_iter`` reached: warn, stop.
+    """
+    runs = stack.runs
+    P = predict_stacked(
+        last_X, stack.params(), stack.activation, stack.out, stack.layer_units
+    )
+    ok = []
+    for i, run in enumerate(runs):
+        problem = run.problem or _non_finite(stack, i, P)
+        if problem:
+            stack.restore(saved, i)
+            warnings.warn(
+                "Training stopped in epoch %d: %s. The weights of the "
+                "last finite epoch are kept. Scale the inputs (e.g. "
+                "StandardScaler) or lower learning_rate_init."
+                % (run.n_iter + 1, problem),
+                ConvergenceWarning,
+            )
+            run.done = True
+            continue
+        run.n_iter += 1
+        run.clock["epoch"] += 1
+        run.loss = run.acc / stack.n_train
+        run.t += stack.n_train
+        run.loss_curve.append(run.loss)
+        run.rate_curve.append(run.epoch_rate)
+        ok.append(i)
+    with_val = [i for i in ok if runs[i].start.val is not None]
+    scores = (
+        dict(zip(with_val, _validation_scores(stack, with_val))) if with_val else {}
+    )
+    for i in ok:
+        run, est = runs[i], runs[i].est
+        run.monitor(*scores.get(i, (None, None)), stack.flat[i])
+        if run.no_improvement > est.n_iter_no_change:
+            if run.plateau():
+                run.done = True
+                continue
+            run.no_improvement = 0
+        if run.n_iter == est.max_iter:
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) reached "
+                "and the optimization hasn't converged yet." % est.max_iter,
+                ConvergenceWarning,
+            )
+            run.done = True
+
+
+def _result(stack, i):
+    """Member ``i``'s trained state, as :func:`finish_member` takes it."""
+    run, est = stack.runs[i], stack.runs[i].est
+    flat = stack.flat[i].copy()
+    loss_value = run.loss
+    if loss_value is None:
+        # Stopped in the very first epoch: the kept weights' training loss.
+        rows = run.rows
+        params = as_params(flat, stack.layer_units)
+        P = predict_output(stack.X[rows], params, stack.activation, stack.out)
+        sw = None if stack.sw is None else stack.sw[i][rows]
+        loss_value = loss(stack.Y[i][rows], P, stack.out, params, est.alpha, sw)
+    if est.early_stopping or est.restore_best_weights:
+        flat[...] = run.best_flat
+    clock = run.clock
+    return {
+        "flat": flat,
+        "best_flat": run.best_flat,
+        "loss": loss_value,
+        "n_iter": run.n_iter,
+        "t": run.t,
+        "loss_curve": run.loss_curve,
+        "learning_rate_curve": run.rate_curve,
+        "best_loss": run.best_loss,
+        "validation_scores": run.val_scores,
+        "validation_loss_curve": run.val_losses,
+        "best_validation_score": run.best_val_score,
+        "best_validation_loss": run.best_val_loss,
+        "no_improvement_count": run.no_improvement,
+        "optimizer_state": {
+            "solver": est.solver,
+            **stack.optimizer.state(i),
+            **clock,
+        },
+    }
+
+
+def _run_epoch(stack):
+    """One epoch of every member still training."""
+    runs = stack.runs
+    saved = stack.checkpoint()
+    for i, run in enumerate(runs):
+        run.epoch_rate = run.rate()
+        stack.optimizer.learning_rate[i] = run.epoch_rate
+        run.acc = 0.0
+        if run.est.shuffle:
+            # Same draw as fit: the previous order, permuted.
+            run.rows = shuffled(run.rows, run.start.random_state)
+    R = np.stack([run.rows for run in runs])
+    shared = all(np.array_equal(R[0], r) for r in R[1:])
+    last_X = None
+    with flush_subnormals(stack.dtype == np.float32):
+        for batch in gen_batches(stack.n_train, stack.batch_size):
+            last_X = _train_batch(stack, R[:, batch], shared)
+    _end_epoch(stack, saved, last_X)
+
+
+def _train(stack, finished):
+    """Run epochs until every member has stopped; collect their results."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        while stack.runs:
+            _run_epoch(stack)
+            live = []
+            for i, run in enumerate(stack.runs):
+                if run.done:
+                    finished[id(run.est)] = _result(stack, i)
+                else:
+                    live.append(i)
+            if len(live) < len(stack.runs):
+                stack.keep(live)
+
+
+def fit_stack(estimators, X, y, sample_weight=None):
+    """Fit every estimator on ``(X, y)``, all as one stacked network.
+
+    Parameters
+    ----------
+    estimators : list of NumpyMLPClassifier
+        Unfitted members with equal :func:`stack_key` (not None).
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), default=None
+        Shared by every member (each folds in its own ``class_weight``).
+
+    Returns
+    -------
+    fitted : list
+        For each estimator, itself fitted (as by ``est.fit(X, y,
+        sample_weight)``) or the exception its fit raised.
+    """
+    try:
+        Xv, yv, Y = validated_data(estimators[0], X, y)
+    except Exception as exc:  # every member would fail alike
+        return [exc] * len(estimators)
+    outcome, runs = {}, []
+    for est in estimators:
+        try:
+            start = start_member(est, Xv, yv, Y, sample_weight, estimators[0])
+            runs.append(_Run(est, start))
+        except Exception as exc:
+            outcome[id(est)] = exc
+    finished = {}
+    if runs:
+        _train(_Stack(runs, Xv), finished)
+    fitted = []
+    for est in estimators:
+        if id(est) in outcome:
+            fitted.append(outcome[id(est)])
+            continue
+        try:
+            fitted.append(finish_member(est, finished[id(est)]))
+        except Exception as exc:
+            fitted.append(exc)
+    return fitted

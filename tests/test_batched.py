@@ -1,0 +1,167 @@
+"""The stacked network math against the single-network core, member by member."""
+
+import numpy as np
+import pytest
+
+from skmlp import _batched
+from skmlp._activations import ACTIVATIONS
+from skmlp._batched import (
+    StackedAdam,
+    StackedSGD,
+    as_stacked,
+    backward_stacked,
+    forward_stacked,
+    loss_stacked,
+    member,
+    predict_stacked,
+)
+from skmlp._network import (
+    as_params,
+    backward,
+    forward,
+    glorot_uniform,
+    loss,
+    predict_output,
+)
+from skmlp._optimizers import SGD, Adam
+
+LAYERS = [5, 7, 4, 3]
+
+
+def _stack(M, activation, dtype=np.float64):
+    rng = np.random.RandomState(0)
+    flats = [glorot_uniform(LAYERS, activation, rng, dtype).flat for _ in range(M)]
+    return as_stacked(np.stack(flats), LAYERS)
+
+
+def _targets(M, n, out, rng):
+    if out == "softmax":
+        return np.stack([np.eye(3)[rng.randint(0, 3, n)] for _ in range(M)])
+    return rng.randint(0, 2, size=(M, n, 3)).astype(float)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("out", ["softmax", "logistic"])
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("wide", [False, True])
+def test_forward_backward_loss_equal_single_network(
+    activation, out, shared, weighted, wide, monkeypatch
+):
+    monkeypatch.setattr(_batched, "WIDE_FIRST_LAYER", wide)
+    M, n = 4, 9
+    rng = np.random.RandomState(1)
+    params = _stack(M, activation)
+    X = rng.normal(size=(n, 5)) if shared else rng.normal(size=(M, n, 5))
+    Y = _targets(M, n, out, rng)
+    sw = rng.uniform(0.2, 2.0, size=(M, n)) if weighted else None
+    alpha = np.array([0.0, 1e-3, 0.5, 2.0])
+    acts, inputs, masks = forward_stacked(X, params, activation, out)
+    losses = loss_stacked(Y, acts[-1], out, params, alpha, LAYERS, sw)
+    P = acts[-1].copy()
+    grad = as_stacked(np.empty_like(params.flat), LAYERS)
+    backward_stacked(acts, inputs, Y, params, activation, out, alpha, grad, sw, masks)
+    for m in range(M):
+        single = member(params, m, LAYERS)
+        X_m = X if shared else X[m]
+        sw_m = None if sw is None else sw[m]
+        a, i, k = forward(X_m, single, activation, out)
+        np.testing.assert_array_equal(P[m], a[-1])
+        assert losses[m] == loss(Y[m], a[-1], out, single, alpha[m], sw_m)
+        g = as_params(np.empty_like(single.flat), LAYERS)
+        backward(a, i, Y[m], single, activation, out, alpha[m], g, sw_m, k)
+        np.testing.assert_allclose(grad.flat[m], g.flat, rtol=1e-13, atol=1e-16)
+
+
+def test_dropout_masks_equal_single_network():
+    """A stacked mask of ones is the single network's 'no dropout'."""
+    M, n = 3, 6
+    rng = np.random.RandomState(2)
+    params = _stack(M, "relu")
+    X = rng.normal(size=(n, 5))
+    Y = _targets(M, n, "softmax", rng)
+    alpha = np.full(M, 1e-2)
+    seeds = [np.random.RandomState(s) for s in (5, 6, 7)]
+    masks = []
+    for units in LAYERS[1:-1]:
+        layer = []
+        for m, rs in enumerate(seeds):
+            if m == 0:  # member 0 without dropout
+                layer.append(np.ones((n, units)))
+                continue
+            keep = rs.random_sample((n, units)) >= 0.3
+            layer.append(keep.astype(float) / 0.7)
+        masks.append(np.stack(layer))
+    acts, inputs, kept = forward_stacked(X, params, "relu", "softmax", masks)
+    grad = as_stacked(np.empty_like(params.flat), LAYERS)
+    backward_stacked(
+        acts, inputs, Y, params, "relu", "softmax", alpha, grad, None, kept
+    )
+    for m, rs in enumerate([None, np.random.RandomState(6), np.random.RandomState(7)]):
+        single = member(params, m, LAYERS)
+        dropout = None if m == 0 else [0.3, 0.3]
+        a, i, k = forward(
+            X, single, "relu", "softmax", dropout=dropout, random_state=rs
+        )
+        g = as_params(np.empty_like(single.flat), LAYERS)
+        backward(a, i, Y[m], single, "relu", "softmax", alpha[m], g, None, k)
+        np.testing.assert_allclose(grad.flat[m], g.flat, rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_predict_stacked_equals_predict_output(shared):
+    rng = np.random.RandomState(3)
+    params = _stack(3, "tanh")
+    X = rng.normal(size=(8, 5)) if shared else rng.normal(size=(3, 8, 5))
+    P = predict_stacked(X, params, "tanh", "softmax", LAYERS)
+    for m in range(3):
+        expected = predict_output(
+            X if shared else X[m], member(params, m, LAYERS), "tanh", "softmax"
+        )
+        np.testing.assert_array_equal(P[m], expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("subset", [False, True])
+def test_stacked_adam_equals_adam(dtype, subset):
+    rng = np.random.RandomState(4)
+    M, n = 3, 11
+    theta = rng.normal(size=(M, n)).astype(dtype)
+    lr, b1, b2, eps = (
+        [1e-3, 1e-2, 0.1],
+        [0.9, 0.8, 0.5],
+        [0.999, 0.99, 0.9],
+        [1e-8, 1e-6, 1e-4],
+    )
+    stacked = StackedAdam(theta, lr, b1, b2, eps)
+    singles = [Adam(theta[m], lr[m], b1[m], b2[m], eps[m]) for m in range(M)]
+    expected = theta.copy()
+    rows = np.array([0, 2]) if subset else None
+    for _ in range(4):
+        g = rng.normal(size=(M, n)).astype(dtype)
+        stacked.step(theta, g[rows] if subset else g, rows)
+        for m in range(M) if not subset else rows:
+            singles[m].step(expected[m], g[m])
+    np.testing.assert_array_equal(theta, expected)
+    for m in range(M):
+        assert stacked.state(m)["t"] == singles[m].t
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+@pytest.mark.parametrize("subset", [False, True])
+def test_stacked_sgd_equals_sgd(nesterov, subset):
+    rng = np.random.RandomState(5)
+    M, n = 3, 7
+    theta = rng.normal(size=(M, n))
+    lr, mu = [0.1, 0.01, 0.5], [0.9, 0.0, 0.5]
+    stacked = StackedSGD(theta, lr, mu, nesterov)
+    singles = [SGD(theta[m], lr[m], mu[m], nesterov) for m in range(M)]
+    expected = theta.copy()
+    rows = np.array([1, 2]) if subset else None
+    for _ in range(4):
+        g = rng.normal(size=(M, n))
+        stacked.step(theta, g[rows] if subset else g, rows)
+        for m in range(M) if not subset else rows:
+            singles[m].step(expected[m], g[m])
+    np.testing.assert_array_equal(theta, expected)
+    np.testing.assert_array_equal(stacked.state(1)["velocity"], singles[1].velocity)

@@ -1,0 +1,207 @@
+"""fit_stack: every member equals its standalone fit (float64)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from skmlp import NumpyMLPClassifier, _kernels
+from skmlp._batched_training import fit_stack, shuffled, stack_key
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16, y[:400]
+
+
+GRID = [
+    {"alpha": a, "learning_rate_init": lr} for a in (1e-4, 1.0) for lr in (1e-3, 1e-2)
+]
+
+CASES = {
+    "adam": {},
+    "early_stopping": {"early_stopping": True, "n_iter_no_change": 3},
+    "early_stopping_loss": {
+        "early_stopping": True,
+        "early_stopping_monitor": "loss",
+        "n_iter_no_change": 2,
+    },
+    "sgd_adaptive": {
+        "solver": "sgd",
+        "learning_rate": "adaptive",
+        "n_iter_no_change": 1,
+        "tol": 0.05,
+    },
+    "sgd_invscaling_plain": {
+        "solver": "sgd",
+        "learning_rate": "invscaling",
+        "nesterovs_momentum": False,
+    },
+    "extras": {
+        "dropout": 0.2,
+        "label_smoothing": 0.1,
+        "weight_decay": 0.01,
+        "max_grad_norm": 0.5,
+        "lr_schedule": "cosine",
+        "warmup_epochs": 2,
+        "restore_best_weights": True,
+    },
+    "class_weight": {"class_weight": "balanced"},
+    "no_shuffle_batch": {"shuffle": False, "batch_size": 64},
+}
+
+
+def _assert_same_fit(stacked, alone, X):
+    assert stacked.n_iter_ == alone.n_iter_
+    assert stacked.t_ == alone.t_
+    for a, b in zip(
+        stacked.coefs_ + stacked.intercepts_, alone.coefs_ + alone.intercepts_
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(stacked.loss_curve_, alone.loss_curve_, rtol=1e-6)
+    np.testing.assert_allclose(stacked.loss_, alone.loss_, rtol=1e-6)
+    assert stacked.learning_rate_curve_ == alone.learning_rate_curve_
+    assert stacked.validation_scores_ == alone.validation_scores_
+    for name in ("best_loss_", "best_validation_loss_"):
+        a, b = getattr(stacked, name), getattr(alone, name)
+        assert a == b if b is None else a == pytest.approx(b, rel=1e-6)
+    assert stacked.best_validation_score_ == alone.best_validation_score_
+    assert stacked._optimizer_state.keys() == alone._optimizer_state.keys()
+    np.testing.assert_array_equal(stacked.classes_, alone.classes_)
+    np.testing.assert_array_equal(stacked.predict(X), alone.predict(X))
+
+
+def _fit_both(members, X, y, sample_weight=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stacked = fit_stack([clone(m) for m in members], X, y, sample_weight)
+        alone = [clone(m).fit(X, y, sample_weight=sample_weight) for m in members]
+    return stacked, alone
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_members_equal_standalone_fits(digits, case):
+    X, y = digits
+    base = NumpyMLPClassifier(
+        (16,), dtype=np.float64, random_state=0, max_iter=12, **CASES[case]
+    )
+    members = [clone(base).set_params(**p) for p in GRID]
+    assert len({stack_key(m) for m in members}) == 1
+    stacked, alone = _fit_both(members, X, y)
+    for s, a in zip(stacked, alone):
+        _assert_same_fit(s, a, X)
+
+
+def test_members_with_own_rows_weights_and_stopping_epochs(digits):
+    """Different seeds (no shared rows), max_iter and sample weights."""
+    X, y = digits
+    rng = np.random.RandomState(0)
+    sw = rng.uniform(0.0, 2.0, size=len(y))
+    sw[:150] = 0  # whole zero-weight batches are skipped, as fit skips them
+    members = [
+        NumpyMLPClassifier(
+            (16, 8),
+            activation="tanh",
+            dtype=np.float64,
+            random_state=seed,
+            max_iter=max_iter,
+            batch_size=50,
+            shuffle=False if seed == 3 else True,
+        )
+        for seed, max_iter in ((0, 5), (1, 9), (2, 7), (3, 9))
+    ]
+    stacked, alone = _fit_both(members, X, y, sw)
+    assert [s.n_iter_ for s in stacked] == [5, 9, 7, 9]
+    for s, a in zip(stacked, alone):
+        _assert_same_fit(s, a, X)
+
+
+def test_binary_target_and_early_stopping(digits):
+    X, y = digits
+    y = (y > 4).astype(int)
+    base = NumpyMLPClassifier(
+        (8,), dtype=np.float64, random_state=1, max_iter=30, early_stopping=True
+    )
+    members = [clone(base).set_params(alpha=a) for a in (1e-4, 1e-1, 10.0)]
+    stacked, alone = _fit_both(members, X, y)
+    for s, a in zip(stacked, alone):
+        _assert_same_fit(s, a, X)
+
+
+def test_a_failing_member_gets_its_error_and_the_others_train(digits):
+    X, y = digits
+    good = NumpyMLPClassifier((8,), dtype=np.float64, random_state=0, max_iter=3)
+    bad = clone(good).set_params(class_weight={"no such class": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        out = fit_stack([good, bad], X, y)
+    assert isinstance(out[1], ValueError)
+    assert "class_weight" in str(out[1])
+    assert out[0] is good and good.n_iter_ == 3
+
+
+def test_unstackable_estimators_have_no_key():
+    assert stack_key(NumpyMLPClassifier(solver="lbfgs")) is None
+    assert stack_key(NumpyMLPClassifier(warm_start=True)) is None
+    a = stack_key(NumpyMLPClassifier((8,), alpha=1.0))
+    assert a == stack_key(NumpyMLPClassifier([8], alpha=2.0, random_state=3))
+    assert a != stack_key(NumpyMLPClassifier((8,), batch_size=32))
+
+
+def test_shuffled_draws_what_sklearn_shuffle_draws():
+    from sklearn.utils import shuffle
+
+    rows = np.arange(3, 103)[::-1].copy()
+    a, b = np.random.RandomState(7), np.random.RandomState(7)
+    for _ in range(3):
+        np.testing.assert_array_equal(shuffled(rows, a), shuffle(rows, random_state=b))
+    assert a.random_sample() == b.random_sample()
+
+
+def test_members_with_callbacks_are_not_stacked():
+    callback = pytest.importorskip("sklearn.callback")
+    est = NumpyMLPClassifier((8,))
+    assert stack_key(est) is not None
+    est.set_callbacks(callback.ProgressBar())
+    assert stack_key(est) is None
+
+
+def test_float32_members_equal_standalone_fits(digits):
+    X, y = digits
+    base = NumpyMLPClassifier(
+        (16,), dtype=np.float32, random_state=0, max_iter=10, early_stopping=True
+    )
+    members = [clone(base).set_params(**p) for p in GRID]
+    # The stacked trainer computes with NumPy; the standalone fits too here
+    # (the compiled softmax delta rounds up to 8 ulps differently, which
+    # float32 training amplifies past rtol=1e-6).
+    with _kernels.use("numpy"):
+        stacked, alone = _fit_both(members, X, y)
+    for s, a in zip(stacked, alone):
+        assert s.coefs_[0].dtype == np.float32
+        _assert_same_fit(s, a, X)
+
+
+def test_a_member_that_overflows_stops_as_its_fit_stops(digits):
+    """Non-finite loss/weights: back to the last finite epoch, with a warning."""
+    X, y = digits
+    X = X * 1e3
+    base = NumpyMLPClassifier((16,), dtype=np.float32, random_state=0, max_iter=6)
+    members = [
+        clone(base).set_params(learning_rate_init=lr, solver="sgd", momentum=0.9)
+        for lr in (1e-6, 1e3, 1e6)
+    ]
+    with pytest.warns(ConvergenceWarning, match="Training stopped in epoch"):
+        fit_stack([clone(m) for m in members], X, y)
+    stacked, alone = _fit_both(members, X, y)
+    assert min(s.n_iter_ for s in stacked) < 6  # one of them did overflow
+    for s, a in zip(stacked, alone):
+        assert (
+            s._optimizer_state["optimizer"]["learning_rate"]
+            == a._optimizer_state["optimizer"]["learning_rate"]
+        )
+        _assert_same_fit(s, a, X)
