@@ -16,7 +16,7 @@ from ._fit_data import (
     TrainingSet,
     continued_params,
 )
-from ._fit_state import FitMode, atomic
+from ._fit_state import FitMode, atomic, with_parameter_defaults
 from ._network import (
     Params,
     glorot_uniform,
@@ -484,7 +484,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, False, X_val, y_val)
 
-    @available_if(lambda est: est._check_partial_fit())
+    @available_if(partial_fit_available)
     @atomic
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
@@ -540,6 +540,10 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight, True, X_val, y_val)
 
+    def __setstate__(self, state):
+        # Older model files lack the parameters added since: their defaults.
+        super().__setstate__(with_parameter_defaults(type(self), state))
+
     def __sklearn_is_fitted__(self):
         # check_is_fitted would otherwise scan every attribute on each call.
         return hasattr(self, "coefs_")
@@ -558,10 +562,6 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _dropout_rates(self):
         """One dropout rate per hidden layer, or None when there is none."""
         return dropout_rates(self)
-
-    def _check_partial_fit(self):
-        # Raises AttributeError where partial_fit is hidden.
-        return partial_fit_available(self)
 
     def _initialize(self, Y, layer_units, random_state):
         """First-fit state: output layer, counters, Glorot weights.

@@ -15,6 +15,7 @@ that skops loads it without trusting any type of ours.
 
 import dataclasses
 import functools
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ from ._schedules import Clock
 
 __all__ = [
     "STATE_VERSION",
+    "with_parameter_defaults",
     "atomic",
     "Checkpoint",
     "FitMode",
@@ -329,3 +331,30 @@ def atomic(method):
             raise
 
     return wrapper
+
+
+def with_parameter_defaults(cls, state):
+    """A saved estimator's ``__dict__`` with every parameter it lacks.
+
+    A model saved before a parameter existed (``augment``, say) loads with
+    that parameter at its default, which is the behaviour it was fitted
+    with; without it ``get_params``, ``clone`` and the next fit would fail.
+
+    Parameters
+    ----------
+    cls : type
+        The estimator class.
+    state : dict
+        The loaded instance dictionary.
+
+    Returns
+    -------
+    state : dict
+        A new dict: the defaults of the missing parameters, then ``state``.
+    """
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty and name not in state
+    }
+    return {**defaults, **state}
