@@ -35,6 +35,7 @@ from ._batched import (
     loss_stacked,
     predict_stacked,
 )
+from ._fit_data import Hyperparameters
 from ._fpenv import flush_subnormals
 from ._losses import LOSSES, smooth_targets
 from ._member_adapter import (
@@ -44,7 +45,7 @@ from ._member_adapter import (
     validated_data,
 )
 from ._network import as_params, loss, predict_output
-from ._schedules import Clock, Schedule
+from ._schedules import Clock
 
 __all__ = ["stack_key", "fit_stack", "shuffled"]
 
@@ -93,17 +94,11 @@ class _Run:
         self.est, self.start = est, start
         self.rows = start.train_rows
         self.clock = {"epoch": 0, "drops": 0}
-        self.schedule = Schedule.of(
-            lr_schedule=est.lr_schedule,
-            learning_rate=est.learning_rate,
-            solver=est.solver,
-            lr0=est.learning_rate_init,
-            max_epochs=est.max_iter,
-            power_t=est.power_t,
-            decay=est.lr_decay,
-            step_epochs=est.lr_step_epochs,
-            warmup_epochs=est.warmup_epochs,
+        # The member's hyperparameters as its standalone fit reads them.
+        self.hp = Hyperparameters.of(
+            est.get_params(), out_activation=start.out_activation, dropout=start.dropout
         )
+        self.schedule = self.hp.schedule()
         self.n_iter = self.t = self.no_improvement = 0
         self.loss_curve, self.rate_curve = [], []
         es = est.early_stopping
@@ -177,17 +172,6 @@ def shuffled(rows, random_state):
     return rows[order]
 
 
-def _batch_size(est, n_samples):
-    if est.batch_size == "auto":
-        return min(200, n_samples)
-    if est.batch_size > n_samples:
-        warnings.warn(
-            "Got `batch_size` less than 1 or larger than "
-            "sample size. It is going to be clipped"
-        )
-    return int(np.clip(est.batch_size, 1, n_samples))
-
-
 class _Stack:
     """The stacked arrays of the members still training, in ``runs`` order."""
 
@@ -199,7 +183,7 @@ class _Stack:
         self.out = runs[0].start.out_activation
         self.dtype = X.dtype
         self.n_train = runs[0].rows.shape[0]
-        self.batch_size = _batch_size(first, self.n_train)
+        self.batch_size = runs[0].hp.resolved_batch_size(self.n_train)
         self.flat = np.stack([r.start.flat for r in runs])
         self.Y = np.stack(
             [smooth_targets(r.start.Y, r.est.label_smoothing, self.out) for r in runs]
