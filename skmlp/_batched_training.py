@@ -44,6 +44,7 @@ from ._member_adapter import (
     start_member,
     validated_data,
 )
+from ._monitor import EarlyStopping
 from ._network import as_params, loss, predict_output
 from ._schedules import Clock
 
@@ -99,15 +100,15 @@ class _Run:
             est.get_params(), out_activation=start.out_activation, dropout=start.dropout
         )
         self.schedule = self.hp.schedule()
-        self.n_iter = self.t = self.no_improvement = 0
+        self.n_iter = self.t = 0
         self.loss_curve, self.rate_curve = [], []
         es = est.early_stopping
         self.val_scores = [] if es else None
         self.val_losses = [] if es else None
-        self.best_val_score = -np.inf if es else None
-        self.best_val_loss = np.inf if es else None
-        self.best_loss = None if es else np.inf
-        self.best_flat = start.flat.copy()
+        # The standalone fit's monitor: counters, best scores, best weights.
+        self.early = EarlyStopping.resume(
+            self.hp.monitor_settings(), {}, start.flat, validating=es, incremental=False
+        )
         self.loss = None
         self.acc = 0.0  # the epoch's loss times rows, summed over batches
         self.epoch_rate = None  # the base rate of the current epoch
@@ -122,34 +123,13 @@ class _Run:
         return self.schedule.rate(self._clock())
 
     def monitor(self, score, value, flat_row):
-        """``_training._monitor`` for this member (score/value: validation)."""
-        est = self.est
-        train_loss = self.loss_curve[-1]
-        train_improved = (
-            train_loss < self.best_loss if self.best_loss is not None else False
-        )
-        val = self.start.val is not None
-        if val:
+        """Record the epoch's validation scores, then update the monitor."""
+        validation = None
+        if self.start.val is not None:
             self.val_scores.append(score)
             self.val_losses.append(value)
-            if est.early_stopping_monitor == "score":
-                val_improved = score > self.best_val_score
-            else:
-                val_improved = value < self.best_val_loss
-        if not est.early_stopping:
-            worse = train_loss > self.best_loss - est.tol
-        elif est.early_stopping_monitor == "score":
-            worse = score < self.best_val_score + est.tol
-        else:
-            worse = value > self.best_val_loss - est.tol
-        self.no_improvement = self.no_improvement + 1 if worse else 0
-        if not est.early_stopping and train_improved:
-            self.best_loss = train_loss
-        if val:
-            self.best_val_score = max(self.best_val_score, score)
-            self.best_val_loss = min(self.best_val_loss, value)
-        if val_improved if val else train_improved:
-            self.best_flat = flat_row.copy()
+            validation = (score, value)
+        self.early.update(self.loss_curve[-1], validation, flat_row)
 
     def plateau(self):
         """True when a plateau ends training (``Schedule.on_plateau``)."""
@@ -445,11 +425,9 @@ def _end_epoch(stack, saved, last_X):
     for i in ok:
         run, est = runs[i], runs[i].est
         run.monitor(*scores.get(i, (None, None)), stack.flat[i])
-        if run.no_improvement > est.n_iter_no_change:
-            if run.plateau():
-                run.done = True
-                continue
-            run.no_improvement = 0
+        if run.early.plateau and run.early.should_stop(not run.plateau(), False):
+            run.done = True
+            continue
         if run.n_iter == est.max_iter:
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached "
@@ -472,22 +450,23 @@ def _result(stack, i):
         sw = None if stack.sw is None else stack.sw[i][rows]
         loss_value = loss(stack.Y[i][rows], P, stack.out, params, est.alpha, sw)
     if est.early_stopping or est.restore_best_weights:
-        flat[...] = run.best_flat
+        flat[...] = run.early.best_flat
     clock = run.clock
+    monitored = run.early.attributes()
     return {
         "flat": flat,
-        "best_flat": run.best_flat,
+        "best_flat": run.early.best_flat,
         "loss": loss_value,
         "n_iter": run.n_iter,
         "t": run.t,
         "loss_curve": run.loss_curve,
         "learning_rate_curve": run.rate_curve,
-        "best_loss": run.best_loss,
+        "best_loss": monitored["best_loss_"],
         "validation_scores": run.val_scores,
         "validation_loss_curve": run.val_losses,
-        "best_validation_score": run.best_val_score,
-        "best_validation_loss": run.best_val_loss,
-        "no_improvement_count": run.no_improvement,
+        "best_validation_score": monitored["best_validation_score_"],
+        "best_validation_loss": monitored["best_validation_loss_"],
+        "no_improvement_count": monitored["_no_improvement_count"],
         "optimizer_state": {
             "solver": est.solver,
             **stack.optimizer.state(i),
