@@ -36,6 +36,7 @@ from ._batched import (
     predict_stacked,
 )
 from ._fit_data import Hyperparameters
+from ._fit_state import pack_optimizer_state
 from ._fpenv import flush_subnormals
 from ._losses import LOSSES, smooth_targets
 from ._member_adapter import (
@@ -451,7 +452,6 @@ def _result(stack, i):
         loss_value = loss(stack.Y[i][rows], P, stack.out, params, est.alpha, sw)
     if est.early_stopping or est.restore_best_weights:
         flat[...] = run.early.best_flat
-    clock = run.clock
     monitored = run.early.attributes()
     return {
         "flat": flat,
@@ -467,11 +467,10 @@ def _result(stack, i):
         "best_validation_score": monitored["best_validation_score_"],
         "best_validation_loss": monitored["best_validation_loss_"],
         "no_improvement_count": monitored["_no_improvement_count"],
-        "optimizer_state": {
-            "solver": est.solver,
-            **stack.optimizer.state(i),
-            **clock,
-        },
+        # Saved as fit saves it (version 2).
+        "optimizer_state": pack_optimizer_state(
+            est.solver, stack.optimizer.state(i), run._clock()
+        ),
     }
 
 

@@ -30,7 +30,6 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._fit_data import TrainingSet
-from ._fit_state import pack_optimizer_state, unpack_optimizer_state
 from ._network import as_params
 from ._training import validation_split
 from ._validation import (
@@ -201,11 +200,7 @@ def finish_member(est, result):
     est._no_improvement_count = result["no_improvement_count"]
     est._stopped_early = False
     est._best_flat = result["best_flat"]
-    # The trainer hands the flat (version-1) layout; saved as fit saves it.
-    solver, optimizer, clock = unpack_optimizer_state(
-        result["optimizer_state"], result["t"]
-    )
-    est._optimizer_state = pack_optimizer_state(solver, optimizer, clock)
+    est._optimizer_state = result["optimizer_state"]
     est.coefs_ = params.coefs
     est.intercepts_ = params.intercepts
     return est
