@@ -283,6 +283,71 @@ def log_loss_delta(P, Y, sample_weight, weighted, sw_sum):
             P[r, j] = d / sw_sum
 
 
+# The zero-skipping forward product adds four stored entries' products
+# before adding them to the output row, which is then loaded and stored once
+# per four entries, not per entry (1.5-1.6x faster than one at a time on
+# MNIST batches, 64-256 units).  inline="always": called as functions, the
+# loops were not vectorised (2-3x slower).
+@numba.njit(inline="always", **_JIT)
+def _add4(o, v0, a0, v1, a1, v2, a2, v3, a3):
+    for k in range(o.shape[0]):
+        o[k] += (v0 * a0[k] + v1 * a1[k]) + (v2 * a2[k] + v3 * a3[k])
+
+
+@numba.njit(inline="always", **_JIT)
+def _add1(o, v, a):
+    for k in range(o.shape[0]):
+        o[k] += v * a[k]
+
+
+@numba.njit(**_JIT)
+def csr_rows_matmul(indptr, indices, data, rows, W, out):
+    """``out = A[rows] @ W``, A the CSR matrix of these arrays: its zeros skipped.
+
+    Row ``r`` of ``out`` sums ``data[p] * W[indices[p]]`` over the stored
+    entries of row ``rows[r]`` in their stored order, four products at a
+    time (``(p0 + p1) + (p2 + p3)``), so the floats differ from a dense
+    product's by rounding only.  Mostly-zero inputs (81% of MNIST's pixels
+    are 0) cost a fifth of the dense product's multiply-adds.
+    """
+    zero = out.dtype.type(0)
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        o = out[r]
+        o[:] = zero
+        p, end = indptr[i], indptr[i + 1]
+        while p + 4 <= end:
+            _add4(
+                o,
+                data[p], W[indices[p]], data[p + 1], W[indices[p + 1]],
+                data[p + 2], W[indices[p + 2]], data[p + 3], W[indices[p + 3]],
+            )  # fmt: skip
+            p += 4
+        while p < end:
+            _add1(o, data[p], W[indices[p]])
+            p += 1
+
+
+@numba.njit(**_JIT)
+def csr_rows_t_matmul(indptr, indices, data, rows, D, out):
+    """``out = A[rows].T @ D``, A the CSR matrix of these arrays: zeros skipped.
+
+    ``D`` has one row per entry of ``rows``; ``out`` has one row per column
+    of A.  This is the first layer's weight gradient ``X_batch.T @ delta``:
+    each stored entry adds ``value * D[r]`` to its column's row of ``out``,
+    in batch order (the order of scipy's product of the transposed matrix).
+    Sorting the batch's entries by column first, to add four at a time as
+    :func:`csr_rows_matmul` does, cost more than it saved below 256 units.
+    """
+    zero = out.dtype.type(0)
+    out[:] = zero
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        d = D[r]
+        for p in range(indptr[i], indptr[i + 1]):
+            _add1(out[indices[p]], data[p], d)
+
+
 # Vectors shorter than this are stepped on one thread: below it, waking
 # numba's thread pool costs more than the second core saves.
 PARALLEL_MIN = 1 << 17

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from . import _kernels
 from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._losses import LOSS_GRADIENTS, LOSSES, l2_penalty
+from ._sparse_rows import SparseRows
 
 __all__ = [
     "Params",
@@ -142,6 +143,8 @@ def glorot_uniform(layer_units, activation, random_state, dtype):
 
 def _dot(A, W, out=None):
     """``A @ W`` for dense or sparse ``A``, written into ``out`` when given."""
+    if isinstance(A, SparseRows):  # a training batch whose zeros are skipped
+        return A.dot(W, out)
     if sp.issparse(A):
         result = np.asarray(A @ W)
         if out is None:

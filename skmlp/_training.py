@@ -51,6 +51,7 @@ from ._network import (
     loss_and_gradient,
 )
 from ._schedules import Clock
+from ._sparse_rows import SparseRowTaker, skips_zeros
 
 __all__ = [
     "FitRun",
@@ -352,8 +353,9 @@ class FitRun:
         Gradient buffer.
     out : list of ndarray of shape (batch_size, n_units)
         Layer-output buffers, one per layer after the input.
-    take, take_y : BatchTaker
-        Gather the rows of a batch of X and Y into reused buffers.
+    take, take_y : BatchTaker or SparseRowTaker
+        Gather the rows of a batch of X and Y into reused buffers (X's as
+        sparse rows when its zeros are worth skipping).
     sample_idx : ndarray of shape (n_samples,)
         Positions of the training rows in X, in this epoch's order.
     batch_size : int
@@ -378,7 +380,7 @@ class FitRun:
     tasks: object
     grad: object
     out: list
-    take: BatchTaker
+    take: object
     take_y: BatchTaker
     sample_idx: np.ndarray
     batch_size: int
@@ -417,7 +419,11 @@ class FitRun:
                 np.empty((batch_size, units), dtype=params.flat.dtype)
                 for units in problem.layer_units[1:]
             ],
-            take=BatchTaker(train.X, batch_size),
+            take=(
+                SparseRowTaker(train.X)
+                if skips_zeros(train.X, problem.layer_units[1], hp.augment)
+                else BatchTaker(train.X, batch_size)
+            ),
             take_y=BatchTaker(train.Y, batch_size),  # 14 against 34 us for Y[rows]
             sample_idx=sample_idx,
             batch_size=batch_size,

@@ -1,0 +1,177 @@
+"""Training batches whose zeros the first layer skips (compiled kernels).
+
+Image-like inputs are mostly zeros: 81% of MNIST's pixels are 0.  A dense
+matrix product multiplies every one of them; the compiled CSR kernels
+(``csr_rows_matmul`` and ``csr_rows_t_matmul`` of
+:mod:`skmlp._kernels_numba`) visit only the stored entries, for the first
+layer's forward product ``X_batch @ W`` and its weight gradient
+``X_batch.T @ delta`` -- the two largest products of an MNIST network
+(measurements in ``benchmarks/RESULTS.md``).
+
+:class:`SparseRows` is such a batch: some rows of one CSR matrix, kept as
+that matrix's arrays and the row numbers, so taking a batch copies nothing.
+:class:`SparseRowTaker` makes them; :func:`skips_zeros` decides, once per
+fit, whether a training set is worth it.
+
+The floats: each output element adds the stored entries' products in their
+stored order, which is the order of scipy's CSR product, not of BLAS's
+dense one; the two differ by a few units in the last place (bounded in
+``tests/test_sparse_rows.py``).  The NumPy backend never makes these batches
+(its dense products are the reference), so ``SKMLP_KERNELS=numpy`` trains
+exactly as before.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _kernels
+
+__all__ = ["MAX_DENSITY", "MIN_WIDTH", "SparseRowTaker", "SparseRows", "skips_zeros"]
+
+MAX_DENSITY = 0.3
+"""Largest fraction of nonzero inputs for which a dense training set is
+taken as sparse rows.  The zero-skipping products do one multiply-add per
+stored entry but at a fraction of BLAS's rate per multiply-add."""
+
+MIN_WIDTH = {np.dtype(np.float32): 64, np.dtype(np.float64): 16}
+"""Narrowest first hidden layer for which a dense training set is taken as
+sparse rows, by dtype.  Measured on MNIST batches of 200 rows, one thread,
+forward product plus weight gradient against BLAS: float32 0.99x at 25
+units, 1.9x at 64, 6.8x at 256; float64 1.5x at 25, 1.9x at 64, 2.0x at
+256 (``benchmarks/RESULTS.md``)."""
+
+
+class SparseRows(NamedTuple):
+    """Rows ``rows`` of the CSR matrix ``(data, indices, indptr)``.
+
+    Only what the network's products need of an input batch: ``shape``,
+    ``dtype``, ``T`` and :meth:`dot`.
+
+    Attributes
+    ----------
+    indptr : ndarray of shape (n_matrix_rows + 1,)
+    indices : ndarray of shape (nnz,)
+    data : ndarray of shape (nnz,)
+        The whole matrix's CSR arrays (not copied).
+    rows : ndarray of shape (n_rows,)
+        The batch's rows of the matrix, in batch order.
+    n_columns : int
+    transposed : bool, default=False
+        True for the batch's transpose (what ``T`` returns).
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    rows: np.ndarray
+    n_columns: int
+    transposed: bool = False
+
+    @property
+    def shape(self):
+        shape = (self.rows.shape[0], self.n_columns)
+        return shape[::-1] if self.transposed else shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def T(self):
+        return self._replace(transposed=not self.transposed)
+
+    def dot(self, W, out=None):
+        """``self @ W``, written into ``out`` when given.
+
+        Parameters
+        ----------
+        W : ndarray of shape (self.shape[1], n_units)
+        out : ndarray of shape (self.shape[0], n_units), default=None
+
+        Returns
+        -------
+        out : ndarray of shape (self.shape[0], n_units)
+        """
+        if out is None:
+            out = np.empty((self.shape[0], W.shape[1]), dtype=self.dtype)
+        kernels = _kernels.compiled()
+        if kernels is None or not kernels.supports(self.data, W, out):
+            # Only if the backend was switched mid-fit, or an unusual
+            # layout: scipy's product adds in the same order.
+            out[...] = self.as_scipy() @ W
+            return out
+        product = (
+            kernels.csr_rows_t_matmul if self.transposed else kernels.csr_rows_matmul
+        )
+        product(self.indptr, self.indices, self.data, self.rows, W, out)
+        return out
+
+    def as_scipy(self):
+        """The batch as a scipy CSR matrix (or its transpose)."""
+        n_matrix_rows = self.indptr.shape[0] - 1
+        matrix = sp.csr_matrix(
+            (self.data, self.indices, self.indptr),
+            shape=(n_matrix_rows, self.n_columns),
+        )
+        batch = matrix[self.rows]
+        return batch.T if self.transposed else batch
+
+
+class SparseRowTaker:
+    """Takes the rows of each batch of X as :class:`SparseRows`, copying nothing.
+
+    The same call as :class:`skmlp._fit_data.BatchTaker`.
+
+    Parameters
+    ----------
+    X : {ndarray, csr_matrix} of shape (n_samples, n_features)
+        Converted to CSR once (a dense X of density d takes about
+        ``1.5 d`` of its own memory in float32, ``1.25 d`` in float64).
+    """
+
+    def __init__(self, X):
+        matrix = X if sp.issparse(X) and X.format == "csr" else sp.csr_matrix(X)
+        self.indptr, self.indices, self.data = (
+            matrix.indptr,
+            matrix.indices,
+            matrix.data,
+        )
+        self.n_columns = matrix.shape[1]
+        self.all_rows = np.arange(matrix.shape[0])
+
+    def __call__(self, rows):
+        """The rows ``rows`` (a slice or an index array) of ``X``."""
+        if isinstance(rows, slice):
+            rows = self.all_rows[rows]
+        return SparseRows(self.indptr, self.indices, self.data, rows, self.n_columns)
+
+
+def skips_zeros(X, first_width, augment=None):
+    """Whether the training batches of X should be :class:`SparseRows`.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The training set, in the model's dtype.
+    first_width : int
+        Units of the first layer after the input.
+    augment : object or None, default=None
+        A batch transform (it works on dense batches: never skipped).
+
+    Returns
+    -------
+    skips : bool
+        True with the compiled kernels when X is a CSR matrix (its batches
+        are then taken without scipy's copy), or dense with at most
+        ``MAX_DENSITY`` nonzeros and a first layer at least
+        ``MIN_WIDTH[X.dtype]`` wide.
+    """
+    if augment is not None or _kernels.compiled() is None:
+        return False
+    if sp.issparse(X):
+        return X.format == "csr"
+    if first_width < MIN_WIDTH.get(X.dtype, np.inf) or X.size == 0:
+        return False
+    return np.count_nonzero(X) <= MAX_DENSITY * X.size

@@ -1,0 +1,210 @@
+"""Zero-skipping first-layer products (skmlp._sparse_rows and its kernels).
+
+The compiled products must be the dense product within the rounding error
+bound of a sum of that many terms, the weight gradient the same floats as
+scipy's product of the transposed batch, and a fit must take the sparse
+path exactly when :func:`skips_zeros` says so and then train the same model
+as the dense NumPy reference, up to rounding.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from skmlp import NumpyMLPClassifier, _kernels
+from skmlp import _sparse_rows as sparse_rows
+from skmlp._sparse_rows import MIN_WIDTH, SparseRows, SparseRowTaker, skips_zeros
+
+DTYPES = [np.float32, np.float64]
+needs_numba = pytest.mark.skipif(
+    _kernels.backend() == "numpy", reason="numba not installed, or SKMLP_KERNELS=numpy"
+)
+
+
+def _mostly_zeros(n, d, density, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0.0, 1.0, size=(n, d))
+    X[rng.random((n, d)) >= density] = 0.0
+    return X.astype(dtype)
+
+
+def _within_sum_bound(got, A, B):
+    """|got - A @ B| within gamma_n |A| |B|, n the terms of each sum.
+
+    The standard bound of a computed sum of n products (each product and
+    each addition rounded once): gamma_n = n u / (1 - n u), u the unit
+    roundoff of got's dtype; the exact product is taken in float64 from the
+    (exactly representable) inputs.
+    """
+    A64, B64 = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    n = A64.shape[1]
+    u = np.finfo(got.dtype).eps / 2
+    gamma = n * u / (1 - n * u)
+    error = np.abs(got.astype(np.float64) - A64 @ B64)
+    return np.all(error <= gamma * (np.abs(A64) @ np.abs(B64)) + 1e-300)
+
+
+def _batch(X, rows):
+    taker = SparseRowTaker(X)
+    return taker(rows)
+
+
+# ---------------------------------------------------------------- products
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("width", [1, 7, 25, 64])
+def test_forward_product_within_rounding_bound(dtype, width):
+    X = _mostly_zeros(60, 50, 0.25, dtype)
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((50, width)).astype(dtype)
+    rows = rng.permutation(60)[:37]
+    with _kernels.use("numba"):
+        got = _batch(X, rows).dot(W)
+    assert got.dtype == dtype and got.shape == (37, width)
+    assert _within_sum_bound(got, X[rows], W)
+    # And it is not the dense product by accident of the test data.
+    assert not np.array_equal(got, np.zeros_like(got))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("width", [1, 25, 64])
+def test_weight_gradient_is_scipys_transposed_product(dtype, width):
+    X = _mostly_zeros(60, 50, 0.25, dtype)
+    rng = np.random.default_rng(2)
+    rows = rng.permutation(60)[:41]
+    D = rng.standard_normal((41, width)).astype(dtype)
+    with _kernels.use("numba"):
+        got = _batch(X, rows).T.dot(D)
+    assert got.shape == (50, width)
+    expected = np.asarray(sp.csr_matrix(X)[rows].T @ D)
+    np.testing.assert_array_equal(got, expected)
+    assert _within_sum_bound(got, X[rows].T, D)
+
+
+@needs_numba
+def test_products_write_into_out_and_skip_all_zero_rows():
+    X = _mostly_zeros(10, 8, 0.3, np.float64)
+    X[3] = 0.0  # a row with no stored entry
+    W = np.arange(16, dtype=np.float64).reshape(8, 2)
+    out = np.full((10, 2), np.nan)
+    with _kernels.use("numba"):
+        result = _batch(X, slice(0, 10)).dot(W, out)
+    assert result is out
+    np.testing.assert_array_equal(out[3], [0.0, 0.0])
+    np.testing.assert_allclose(out, X @ W, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numpy_backend_fallback_is_scipys_product(dtype):
+    X = _mostly_zeros(30, 20, 0.3, dtype)
+    rows = np.array([5, 0, 29, 7])
+    W = np.random.default_rng(3).standard_normal((20, 3)).astype(dtype)
+    D = np.random.default_rng(4).standard_normal((4, 3)).astype(dtype)
+    batch = _batch(X, rows)
+    with _kernels.use("numpy"):
+        forward, gradient = batch.dot(W), batch.T.dot(D)
+    np.testing.assert_array_equal(forward, np.asarray(sp.csr_matrix(X)[rows] @ W))
+    np.testing.assert_array_equal(gradient, np.asarray(sp.csr_matrix(X)[rows].T @ D))
+
+
+def test_sparse_rows_shape_dtype_transpose_and_taker():
+    X = _mostly_zeros(12, 5, 0.4, np.float32)
+    taker = SparseRowTaker(X)
+    batch = taker(slice(2, 9))
+    assert isinstance(batch, SparseRows)
+    assert batch.shape == (7, 5) and batch.T.shape == (5, 7) and batch.T.T == batch
+    assert batch.dtype == np.float32
+    np.testing.assert_array_equal(batch.as_scipy().toarray(), X[2:9])
+    np.testing.assert_array_equal(
+        taker(np.array([4, 1])).as_scipy().toarray(), X[[4, 1]]
+    )
+    # A CSR X is used as it is: no copy of its arrays.
+    C = sp.csr_matrix(X)
+    assert SparseRowTaker(C).data is C.data
+
+
+# ---------------------------------------------------------------- decision
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_skips_zeros_decision(dtype):
+    width = MIN_WIDTH[np.dtype(dtype)]
+    sparse = _mostly_zeros(40, 30, 0.15, dtype)
+    dense = _mostly_zeros(40, 30, 0.9, dtype)
+    with _kernels.use("numba"):
+        assert skips_zeros(sparse, width)
+        assert not skips_zeros(sparse, width - 1)
+        assert not skips_zeros(dense, width)
+        assert not skips_zeros(sparse, width, augment=object())
+        assert skips_zeros(sp.csr_matrix(dense), 1)
+        assert not skips_zeros(sp.csc_matrix(sparse), width)
+    with _kernels.use("numpy"):
+        assert not skips_zeros(sparse, width)
+        assert not skips_zeros(sp.csr_matrix(sparse), width)
+
+
+# -------------------------------------------------------------------- fits
+def _fit(X, y, dtype, **params):
+    model = NumpyMLPClassifier((64,), max_iter=4, random_state=0, dtype=dtype, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def _spy_takes(monkeypatch):
+    taken = []
+    original = SparseRowTaker.__call__
+
+    def spy(self, rows):
+        taken.append(rows)
+        return original(self, rows)
+
+    monkeypatch.setattr(SparseRowTaker, "__call__", spy)
+    return taken
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fit_on_mostly_zero_input_skips_zeros_and_matches_dense_reference(
+    dtype, monkeypatch
+):
+    X = _mostly_zeros(300, 40, 0.2, dtype)
+    y = (X[:, :20].sum(axis=1) > X[:, 20:].sum(axis=1)).astype(int) + 2 * (X[:, 0] > 0)
+    taken = _spy_takes(monkeypatch)
+    with _kernels.use("numba"):
+        got = _fit(X, y, dtype)
+    assert len(taken) == 4 * 2  # 4 epochs of 2 batches (300 rows, batch 200)
+    with _kernels.use("numpy"):
+        reference = _fit(X, y, dtype)
+    assert len(taken) == 8  # the NumPy reference never takes sparse rows
+    rtol = 2e-4 if dtype == np.float32 else 1e-9
+    for a, b in zip(reference.coefs_, got.coefs_):
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol * np.abs(a).max())
+    np.testing.assert_array_equal(reference.predict(X), got.predict(X))
+
+
+@needs_numba
+def test_fit_on_csr_input_is_the_same_model_as_on_dense_input(monkeypatch):
+    X = _mostly_zeros(250, 30, 0.2, np.float64)
+    y = (X.sum(axis=1) > np.median(X.sum(axis=1))).astype(int)
+    taken = _spy_takes(monkeypatch)
+    with _kernels.use("numba"):
+        dense = _fit(X, y, np.float64)
+        sparse = _fit(sp.csr_matrix(X), y, np.float64)
+    assert len(taken) == 2 * 4 * 2
+    for a, b in zip(dense.coefs_, sparse.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+def test_augmented_or_dense_input_takes_dense_batches(monkeypatch):
+    taken = _spy_takes(monkeypatch)
+    X = _mostly_zeros(200, 30, 0.9, np.float64)  # too dense to pay
+    y = (X[:, 0] > 0.5).astype(int)
+    with _kernels.use("numba"):
+        _fit(X, y, np.float64)
+    assert taken == []
+    assert sparse_rows.MAX_DENSITY < 0.9
