@@ -132,14 +132,15 @@ class SparseRowTaker:
     """
 
     def __init__(self, X):
-        matrix = X if sp.issparse(X) and X.format == "csr" else sp.csr_matrix(X)
-        self.indptr, self.indices, self.data = (
-            matrix.indptr,
-            matrix.indices,
-            matrix.data,
-        )
-        self.n_columns = matrix.shape[1]
-        self.all_rows = np.arange(matrix.shape[0])
+        kernels = _kernels.compiled()
+        if sp.issparse(X) or kernels is None or X.shape[1] >= 2**31:
+            matrix = X if sp.issparse(X) and X.format == "csr" else sp.csr_matrix(X)
+            arrays = matrix.indptr, matrix.indices, matrix.data
+        else:
+            arrays = kernels.dense_to_csr(X)
+        self.indptr, self.indices, self.data = arrays
+        self.n_columns = X.shape[1]
+        self.all_rows = np.arange(X.shape[0])
 
     def __call__(self, rows):
         """The rows ``rows`` (a slice or an index array) of ``X``."""

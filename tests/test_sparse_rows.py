@@ -127,6 +127,23 @@ def test_sparse_rows_shape_dtype_transpose_and_taker():
     assert SparseRowTaker(C).data is C.data
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_to_csr_gives_scipys_arrays(dtype):
+    X = _mostly_zeros(40, 13, 0.3, dtype)
+    X[5, 7] = np.nan  # not 0: stored, as scipy stores it
+    X[6] = 0.0
+    expected = sp.csr_matrix(X)
+    with _kernels.use("numba") as kernels:
+        indptr, indices, data = kernels.dense_to_csr(X)
+        taker = SparseRowTaker(np.asfortranarray(X))
+    np.testing.assert_array_equal(indptr, expected.indptr)
+    np.testing.assert_array_equal(indices, expected.indices)
+    np.testing.assert_array_equal(data, expected.data)  # NaN == NaN here
+    assert data.dtype == dtype
+    np.testing.assert_array_equal(taker(slice(0, 40)).as_scipy().toarray(), X)
+
+
 # ---------------------------------------------------------------- decision
 @needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
