@@ -14,11 +14,12 @@ that matrix's arrays and the row numbers, so taking a batch copies nothing.
 fit, whether a training set is worth it.
 
 The floats: each output element adds the stored entries' products in their
-stored order, which is the order of scipy's CSR product, not of BLAS's
-dense one; the two differ by a few units in the last place (bounded in
-``tests/test_sparse_rows.py``).  The NumPy backend never makes these batches
-(its dense products are the reference), so ``SKMLP_KERNELS=numpy`` trains
-exactly as before.
+stored order (the weight gradient exactly as scipy's product of the
+transposed batch; the forward product four at a time), not in BLAS's order:
+the two differ by rounding only, within the error bound of a sum of that
+many products (tested in ``tests/test_sparse_rows.py``).  The NumPy backend
+never makes these batches (its dense products are the reference), so
+``SKMLP_KERNELS=numpy`` trains exactly as before.
 """
 
 from typing import NamedTuple
@@ -28,7 +29,14 @@ import scipy.sparse as sp
 
 from . import _kernels
 
-__all__ = ["MAX_DENSITY", "MIN_WIDTH", "SparseRowTaker", "SparseRows", "skips_zeros"]
+__all__ = [
+    "MAX_DENSITY",
+    "MIN_WIDTH",
+    "PARALLEL_MIN_WIDTH",
+    "SparseRowTaker",
+    "SparseRows",
+    "skips_zeros",
+]
 
 MAX_DENSITY = 0.3
 """Largest fraction of nonzero inputs for which a dense training set is
@@ -41,6 +49,12 @@ sparse rows, by dtype.  Measured on MNIST batches of 200 rows, one thread,
 forward product plus weight gradient against BLAS: float32 0.99x at 25
 units, 1.9x at 64, 6.8x at 256; float64 1.5x at 25, 1.9x at 64, 2.0x at
 256 (``benchmarks/RESULTS.md``)."""
+
+
+PARALLEL_MIN_WIDTH = 64
+"""Narrowest output for which the ``numba-parallel`` backend splits a
+product's columns over threads (each thread's share must outlast waking
+it)."""
 
 
 class SparseRows(NamedTuple):
@@ -99,13 +113,16 @@ class SparseRows(NamedTuple):
         kernels = _kernels.compiled()
         if kernels is None or not kernels.supports(self.data, W, out):
             # Only if the backend was switched mid-fit, or an unusual
-            # layout: scipy's product adds in the same order.
+            # layout: scipy's product, within rounding of the kernels'.
             out[...] = self.as_scipy() @ W
             return out
-        product = (
-            kernels.csr_rows_t_matmul if self.transposed else kernels.csr_rows_matmul
-        )
-        product(self.indptr, self.indices, self.data, self.rows, W, out)
+        arrays = self.indptr, self.indices, self.data, self.rows
+        name = "csr_rows_t_matmul" if self.transposed else "csr_rows_matmul"
+        if _kernels.parallel() and out.shape[1] >= PARALLEL_MIN_WIDTH:
+            # The same floats, see skmlp._kernels_numba.
+            getattr(kernels, name + "_parallel")(*arrays, W, out, kernels.threads())
+        else:
+            getattr(kernels, name)(*arrays, W, out)
         return out
 
     def as_scipy(self):

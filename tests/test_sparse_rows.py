@@ -98,6 +98,35 @@ def test_products_write_into_out_and_skip_all_zero_rows():
     np.testing.assert_allclose(out, X @ W, rtol=1e-14)
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("flush", [False, True])
+def test_parallel_products_same_bits_as_one_thread(dtype, flush):
+    # Columns split over threads: each element is the same sum.  Subnormal
+    # weights check that every thread computes in the caller's flush mode.
+    import numba
+
+    from skmlp._fpenv import flush_subnormals
+
+    X = _mostly_zeros(70, 40, 0.3, dtype)
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((40, 96)).astype(dtype)
+    W[::3] *= np.finfo(dtype).tiny  # subnormal products
+    D = rng.standard_normal((70, 96)).astype(dtype)
+    batch = _batch(X, rng.permutation(70))
+    results = {}
+    saved = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for backend in ("numba", "numba-parallel"):
+            with _kernels.use(backend), flush_subnormals(flush):
+                results[backend] = batch.dot(W), batch.T.dot(D)
+    finally:
+        numba.set_num_threads(saved)
+    for one, many in zip(results["numba"], results["numba-parallel"]):
+        assert one.tobytes() == many.tobytes()
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numpy_backend_fallback_is_scipys_product(dtype):
     X = _mostly_zeros(30, 20, 0.3, dtype)
