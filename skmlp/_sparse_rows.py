@@ -45,10 +45,11 @@ stored entry but at a fraction of BLAS's rate per multiply-add."""
 
 MIN_WIDTH = {np.dtype(np.float32): 64, np.dtype(np.float64): 16}
 """Narrowest first hidden layer for which a dense training set is taken as
-sparse rows, by dtype.  Measured on MNIST batches of 200 rows, one thread,
-forward product plus weight gradient against BLAS: float32 0.99x at 25
-units, 1.9x at 64, 6.8x at 256; float64 1.5x at 25, 1.9x at 64, 2.0x at
-256 (``benchmarks/RESULTS.md``)."""
+sparse rows, by dtype.  ``benchmarks/bench_sparse_rows.py`` on MNIST batches
+of 200 rows, one thread, forward product plus weight gradient against
+BLAS: float32 0.84-0.99x at 25 units, 1.9x at 64, 4.3x at 256; float64
+1.5x at 25, 2.0x at 64, 2.2x at 256.  In whole fits of 784-25-15-10,
+float32 sparse rows were 0.9x (slower), float64 1.2x."""
 
 
 PARALLEL_MIN_WIDTH = 64
