@@ -697,6 +697,8 @@ def _lbfgs_objective(problem):
     dtype; scipy works on a float64 copy of the flat vector.
     """
     hp, (X, Y, sample_weight, _) = problem.hp, problem.train
+    if skips_zeros(X, problem.layer_units[1]):  # every iteration skips them
+        X = SparseRowTaker(X)(slice(0, X.shape[0]))
     work = problem.params.flat.copy()  # the point scipy asks about, in our dtype
     flush = work.dtype == np.float32  # as in the epoch loop; not scipy's float64
 

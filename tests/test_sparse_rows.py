@@ -246,11 +246,36 @@ def test_fit_on_csr_input_is_the_same_model_as_on_dense_input(monkeypatch):
 
 
 @needs_numba
+def test_lbfgs_on_mostly_zero_input_skips_zeros_and_matches_dense_reference(
+    monkeypatch,
+):
+    X = _mostly_zeros(200, 30, 0.2, np.float64)
+    y = (X[:, :15].sum(axis=1) > X[:, 15:].sum(axis=1)).astype(int)
+    taken = _spy_takes(monkeypatch)
+    with _kernels.use("numba"):
+        got = _fit(X, y, np.float64, solver="lbfgs")
+    assert len(taken) == 1  # all rows, once per fit
+    with _kernels.use("numpy"):
+        reference = _fit(X, y, np.float64, solver="lbfgs")
+    assert len(taken) == 1
+    assert got.n_iter_ == reference.n_iter_
+    for a, b in zip(reference.coefs_, got.coefs_):
+        np.testing.assert_allclose(b, a, rtol=1e-7, atol=1e-9 * np.abs(a).max())
+
+
+@needs_numba
 def test_augmented_or_dense_input_takes_dense_batches(monkeypatch):
+    from skmlp.augment import ImageShift
+
     taken = _spy_takes(monkeypatch)
     X = _mostly_zeros(200, 30, 0.9, np.float64)  # too dense to pay
     y = (X[:, 0] > 0.5).astype(int)
     with _kernels.use("numba"):
         _fit(X, y, np.float64)
-    assert taken == []
-    assert sparse_rows.MAX_DENSITY < 0.9
+        assert taken == []
+        assert sparse_rows.MAX_DENSITY < 0.9
+        sparse = _mostly_zeros(200, 30, 0.2, np.float64)
+        _fit(sparse, y, np.float64, augment=ImageShift(shape=(5, 6), max_shift=1))
+        assert taken == []  # the transform works on dense images
+        _fit(sparse, y, np.float64)
+        assert len(taken) == 4
