@@ -26,6 +26,7 @@ from ._network import (
 from ._training import fit_lbfgs, fit_stochastic, training_sets
 from ._validation import (
     PARAMETER_CONSTRAINTS,
+    STOCHASTIC_SOLVERS,
     dropout_rates,
     hidden_layer_sizes,
     partial_fit_available,
@@ -44,8 +45,6 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 
 __all__ = ["NumpyMLPClassifier"]
-
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
 class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
@@ -600,7 +599,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         problem, (X, y, sample_weight) = self._prepare(
             X, y, sample_weight, mode, X_val, y_val
         )
-        if self.solver in _STOCHASTIC_SOLVERS:
+        if self.solver in STOCHASTIC_SOLVERS:
             n_epochs = 1 if incremental else self.max_iter
             tasks = FitTasks(self, X, y, sample_weight, n_epochs)
             result = fit_stochastic(problem, tasks)

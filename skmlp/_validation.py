@@ -27,6 +27,7 @@ __all__ = [
     "partial_fit_available",
     "prediction_data",
     "PARAMETER_CONSTRAINTS",
+    "STOCHASTIC_SOLVERS",
     "dropout_rates",
     "hidden_layer_sizes",
     "training_data",
@@ -91,6 +92,9 @@ PARAMETER_CONSTRAINTS = {
     "optimizer_state": [StrOptions({"auto", "keep", "reset"})],
     "augment": [HasMethods(["transform_batch"]), None],
 }
+
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+"""The solvers that train minibatch by minibatch (and offer partial_fit)."""
 
 
 def hidden_layer_sizes(est):
@@ -370,7 +374,7 @@ def partial_fit_available(est):
     says: with class_weight='balanced' one chunk's class frequencies are not
     the data set's.
     """
-    if est.solver not in ("sgd", "adam"):
+    if est.solver not in STOCHASTIC_SOLVERS:
         raise AttributeError(
             "partial_fit is only available for stochastic"
             " optimizers. %s is not stochastic." % est.solver
