@@ -17,13 +17,14 @@ from ._fit_data import (
     continued_params,
 )
 from ._fit_state import FitMode, atomic, with_parameter_defaults
+from ._lbfgs import fit_lbfgs
 from ._network import (
     Params,
     glorot_uniform,
     predict_chunked,
     widen_overflowing_rows,
 )
-from ._training import fit_lbfgs, fit_stochastic, training_sets
+from ._training import fit_stochastic, training_sets
 from ._validation import (
     PARAMETER_CONSTRAINTS,
     STOCHASTIC_SOLVERS,
@@ -590,7 +591,7 @@ class NumpyMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """Prepare, train, commit: the whole of ``fit`` and ``partial_fit``.
 
         The trainers (:func:`~skmlp._training.fit_stochastic`,
-        :func:`~skmlp._training.fit_lbfgs`) never touch the estimator: they
+        :func:`~skmlp._lbfgs.fit_lbfgs`) never touch the estimator: they
         take the :class:`~skmlp._fit_data.FitProblem` that
         :meth:`_prepare` builds and return a
         :class:`~skmlp._fit_data.FitResult` that :meth:`_commit` writes.

@@ -1,4 +1,4 @@
-"""Trainers: the stochastic epoch loop and the L-BFGS driver.
+"""The stochastic trainer: the epoch loop and its parts.
 
 The layer between the estimator and the pure core
 (:mod:`skmlp._network`, :mod:`skmlp._optimizers`).  A trainer takes a
@@ -6,7 +6,7 @@ The layer between the estimator and the pure core
 returns a :class:`~skmlp._fit_data.FitResult` (what the estimator commits);
 it never reads nor writes the estimator.  The core never imports from here.
 
-The stochastic trainer, top down:
+(The full-batch L-BFGS trainer is :mod:`skmlp._lbfgs`.)  Top down:
 
 - :func:`fit_stochastic` builds a :class:`FitRun` and runs it;
 - :meth:`FitRun.run` is the epoch loop: ``begin_epoch``, ``run_epoch``,
@@ -25,7 +25,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
@@ -48,7 +47,6 @@ from ._network import (
     forward,
     l2_coefficient,
     loss,
-    loss_and_gradient,
 )
 from ._schedules import Clock
 from ._sparse_rows import SparseRowTaker, skips_zeros
@@ -58,7 +56,6 @@ __all__ = [
     "TrainingSet",
     "ValidationSet",
     "apply_update",
-    "fit_lbfgs",
     "fit_stochastic",
     "resume_monitor",
     "train_step",
@@ -678,136 +675,3 @@ def fit_stochastic(problem, tasks):
             UserWarning,
         )
     return run.run()
-
-
-# ------------------------------------------------------------------ L-BFGS
-def _lbfgs_options(hp):
-    options = {"maxfun": hp.max_fun, "maxiter": hp.max_iter, "gtol": hp.tol}
-    # scipy < 1.15 prints through ``iprint``; newer versions removed it.
-    scipy_version = tuple(int(p) for p in scipy.__version__.split(".")[:2])
-    if scipy_version < (1, 15):
-        options["iprint"] = 1 if hp.verbose else -1
-    return options
-
-
-def _lbfgs_objective(problem):
-    """``objective(x) -> (loss, float64 gradient)`` at scipy's point ``x``.
-
-    The loss is :func:`skmlp._network.loss_and_gradient` in the model's
-    dtype; scipy works on a float64 copy of the flat vector.
-    """
-    hp, (X, Y, sample_weight, _) = problem.hp, problem.train
-    if skips_zeros(X, problem.layer_units[1]):  # every iteration skips them
-        X = SparseRowTaker(X)(slice(0, X.shape[0]))
-    work = problem.params.flat.copy()  # the point scipy asks about, in our dtype
-    flush = work.dtype == np.float32  # as in the epoch loop; not scipy's float64
-
-    def objective(x):
-        work[...] = x
-        with flush_subnormals(flush):
-            value, grad = loss_and_gradient(
-                work,
-                X,
-                Y,
-                problem.layer_units,
-                hp.activation,
-                hp.out_activation,
-                hp.alpha,
-                sample_weight,
-            )
-        return value, grad.astype(np.float64)
-
-    return objective
-
-
-class _LbfgsProgress:
-    """scipy's per-iteration callback: the loss curve, the last iterate and
-    the callback tasks (which may stop the run)."""
-
-    def __init__(self, problem, tasks):
-        self.problem, self.tasks = problem, tasks
-        self.curve, self.x, self.stopped = [], None, False
-
-    def __call__(self, intermediate_result):
-        # scipy calls this once per completed iteration.
-        self.curve.append(float(intermediate_result.fun))
-        self.x = intermediate_result.x.copy()
-        dtype = self.problem.params.flat.dtype
-        reached = as_params(self.x.astype(dtype), self.problem.layer_units)
-        if self.tasks.end(reached):
-            self.stopped = True
-            if self.problem.hp.verbose:
-                print("A callback asked to stop training.")
-            raise StopIteration  # scipy ends the run cleanly
-        self.tasks.begin(reached, name="lbfgs-iter")
-
-
-def _lbfgs_warning(result, n_iter, max_iter):
-    msg = (
-        f"lbfgs failed to converge after {n_iter} iteration(s) "
-        f"(status={result.status}):\n{result.message}\n"
-    )
-    if n_iter == max_iter:
-        msg += (
-            "\nIncrease the number of iterations to improve the "
-            f"convergence (max_iter={max_iter})."
-        )
-    msg += (  # the whole of scikit-learn's message
-        "\nYou might also want to scale the data as shown in:\n"
-        "    https://scikit-learn.org/stable/modules/preprocessing.html"
-    )
-    warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-
-
-def fit_lbfgs(problem, tasks):
-    """Minimise the full-batch loss with scipy's L-BFGS-B.
-
-    Parameters
-    ----------
-    problem : FitProblem
-        The prepared fit (no validation set: 'lbfgs' ignores early
-        stopping); ``problem.params`` receive the solution.
-    tasks : FitTasks
-        Callback tasks; one is opened per L-BFGS iteration.
-
-    Returns
-    -------
-    result : FitResult
-        Sets ``n_iter_``, ``loss_`` and ``loss_curve_``.
-    """
-    params, hp = problem.params, problem.hp
-    progress = _LbfgsProgress(problem, tasks)
-    tasks.begin(params, name="lbfgs-iter")
-    try:
-        # A non-finite result is rejected by the caller with a clear error;
-        # NumPy's overflow warnings on the way would only be noise.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            result = scipy.optimize.minimize(
-                _lbfgs_objective(problem),
-                params.flat.astype(np.float64),
-                method="L-BFGS-B",
-                jac=True,
-                options=_lbfgs_options(hp),
-                callback=progress,
-            )
-    except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.")
-        if progress.x is not None:
-            params.flat[...] = progress.x
-        curve = progress.curve
-        return FitResult(
-            params,
-            {
-                "n_iter_": len(curve),
-                "loss_": curve[-1] if curve else np.nan,
-                "loss_curve_": curve,
-            },
-        )
-    n_iter = min(result.nit, hp.max_iter)
-    if result.status != 0 and not progress.stopped:
-        _lbfgs_warning(result, n_iter, hp.max_iter)
-    params.flat[...] = result.x.astype(params.flat.dtype)
-    return FitResult(
-        params,
-        {"n_iter_": n_iter, "loss_": float(result.fun), "loss_curve_": progress.curve},
-    )

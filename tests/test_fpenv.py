@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import skmlp._fpenv as fpenv
+import skmlp._lbfgs as lbfgs
 import skmlp._training as training
 from skmlp import NumpyMLPClassifier
 
@@ -111,7 +112,7 @@ def test_float32_training_keeps_no_subnormals(monkeypatch):
 
 @pytest.fixture
 def flush_calls(monkeypatch):
-    """The ``enabled`` argument of every flush_subnormals call in training."""
+    """The ``enabled`` argument of every flush_subnormals call of the trainers."""
     calls = []
     real = training.flush_subnormals
 
@@ -120,6 +121,7 @@ def flush_calls(monkeypatch):
         return real(enabled)
 
     monkeypatch.setattr(training, "flush_subnormals", spy)
+    monkeypatch.setattr(lbfgs, "flush_subnormals", spy)
     return calls
 
 

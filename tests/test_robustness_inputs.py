@@ -75,6 +75,7 @@ from robustness_support import (  # noqa: F401 - module fixtures
 )
 
 import skmlp._classifier
+import skmlp._lbfgs
 import skmlp._training
 
 
@@ -303,9 +304,10 @@ def failure_case(base, method, kind):
         exc, msg = ValueError, "layer shapes"
     elif kind == "error-mid-training":
         name = "backward" if stochastic else "loss_and_gradient"
-        real = getattr(skmlp._training, name)
+        trainer = skmlp._training if stochastic else skmlp._lbfgs
+        real = getattr(trainer, name)
         patch = (
-            skmlp._training,
+            trainer,
             name,
             # partial_fit runs one batch here: fail on it; fit: in epoch 2
             _raise_on_call(

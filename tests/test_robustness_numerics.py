@@ -39,6 +39,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 import skmlp._classifier
+import skmlp._lbfgs
 import skmlp._training
 from skmlp import NumpyMLPClassifier
 from skmlp._network import loss_and_gradient
@@ -336,7 +337,7 @@ def test_keyboard_interrupt_lbfgs_leaves_usable_model(n):
     X, y = X[:300] / 16, y[:300]
     est = small("lbfgs", max_iter=200)
     with quiet(runtime="error"):
-        with _interrupting(skmlp._training, "loss_and_gradient", n):
+        with _interrupting(skmlp._lbfgs, "loss_and_gradient", n):
             with pytest.warns(UserWarning, match="Training interrupted by user"):
                 est.fit(X, y)
         assert est.n_iter_ <= n
@@ -371,7 +372,7 @@ def test_keyboard_interrupt_lbfgs_keeps_last_iterate():
     X, y = load_digits(return_X_y=True)
     X, y = X[:300] / 16, y[:300]
     est = small("lbfgs", max_iter=200)
-    with _interrupting(skmlp._training, "loss_and_gradient", 30):
+    with _interrupting(skmlp._lbfgs, "loss_and_gradient", 30):
         with pytest.warns(UserWarning, match="Training interrupted by user"):
             est.fit(X, y)
     assert est.n_iter_ > 5
@@ -421,7 +422,8 @@ def test_first_epoch_stop_leaves_every_fitted_attribute(solver, stop):
         warnings.simplefilter("ignore")
         if stop == "interrupt":
             name = "loss_and_gradient" if solver == "lbfgs" else "backward"
-            with _interrupting(skmlp._training, name, 2):
+            trainer = skmlp._lbfgs if solver == "lbfgs" else skmlp._training
+            with _interrupting(trainer, name, 2):
                 est.fit(X, y)
         else:
             est.fit(overflowing_inputs("pm3.4e38"), y)
