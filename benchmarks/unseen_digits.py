@@ -37,6 +37,9 @@ Stages (``--stage``):
     written as a Kaggle train.csv; a check that the pipelines measured by
     the other stages are what the command fits.
 
+``--report FILE.json ...`` prints the summary tables of earlier runs
+(``--only`` picks and orders the models).
+
 The skmlp models are built by ``skmlp._cli.build_pipeline`` with the
 number of training images (``n_images``), exactly as ``skmlp train`` builds
 them; MLPClassifier() gets the same pixels / 255 as float32 (the command's
@@ -373,7 +376,10 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.report:
-        results = [r for path in args.report for r in json.load(open(path))]
+        results = []
+        for path in args.report:
+            with open(path) as fh:
+                results += json.load(fh)
         names = args.only or list(dict.fromkeys(r["model"] for r in results))
         print(summarise(results, names))
         return
