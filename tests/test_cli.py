@@ -117,7 +117,8 @@ def test_train_writes_a_skops_model(files):
     assert "Traceback" not in proc.stderr
     assert files["model"].is_file()
     assert "Training accuracy:" in proc.stdout
-    assert "Validation accuracy:" in proc.stdout  # default --validation-fraction
+    # The default trains on every image: nothing held out, no validation.
+    assert "Validation accuracy:" not in proc.stdout
     assert "Trained in" in proc.stdout
     assert f"Saved the model to {files['model']}" in proc.stdout
     # --quiet: no per-epoch lines
@@ -264,6 +265,21 @@ def test_train_options_and_progress_lines(tmp_path, files):
     assert clf.weight_decay == 0.01
     assert clf.n_iter_no_change == 4
     assert clf.augment.get_params() == {"shape": (28, 28), "max_shift": 1}
+
+
+def test_a_validation_fraction_shows_validation_scores(tmp_path, files):
+    # Off by default (it cost accuracy on unseen digits); asked for, the
+    # progress lines and the summary show the held-out rows' accuracy.
+    model = tmp_path / "m.skops"
+    proc = run(
+        "train", files["train"], "--model", model, "--hidden", "16",
+        "--epochs", "3", "--validation-fraction", "0.25",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "epoch 3/3  training loss " in proc.stdout
+    assert "  validation " in proc.stdout and "  best " in proc.stdout
+    assert "Validation accuracy:" in proc.stdout
+    assert "held out for validation" in proc.stdout  # the model description
 
 
 def test_no_arguments_runs_the_demo():
@@ -517,9 +533,8 @@ def test_unwritable_outputs(files, tmp_path, capsys):
 
 def test_too_few_rows_for_validation(tmp_path, capsys):
     small = write_train(tmp_path / "small.csv", n=10)
-    proc = run_in_process(
-        capsys, "train", small, "--model", tmp_path / "m.skops", *TINY
-    )
+    args = ["train", small, "--model", tmp_path / "m.skops", *TINY]
+    proc = run_in_process(capsys, *args, "--validation-fraction", "0.1")
     assert_one_line_error(proc, contains=["--validation-fraction"])
 
 
@@ -589,7 +604,8 @@ def test_build_pipeline_defaults_and_augment():
     # The measured defaults (benchmarks/RESULTS_cli_defaults.md).
     assert clf.hidden_layer_sizes == (512,) and clf.alpha == 0.1
     assert clf.lr_schedule == "cosine" and clf.label_smoothing == 0.2
-    assert clf.max_iter == 30 and clf.early_stopping
+    # Every image trains (nothing held out), the last epoch is kept.
+    assert clf.max_iter == 30 and not clf.early_stopping
     # The cosine schedule needs its end: no early stop before max_iter.
     assert clf.n_iter_no_change == clf.max_iter
     assert clf.augment is None
@@ -619,10 +635,13 @@ def test_scale_pixels():
 
 
 # ------------------------------------------------- found by a review pass
-def test_train_with_lbfgs_and_the_default_validation_fraction(files, tmp_path):
+def test_train_with_lbfgs_and_a_validation_fraction(files, tmp_path):
     # It crashed after training (validation_scores_ read for lbfgs).
     model = tmp_path / "lbfgs.skops"
-    proc = run("train", files["train"], "--model", model, *TINY, "--solver", "lbfgs")
+    proc = run(
+        "train", files["train"], "--model", model, *TINY, "--solver", "lbfgs",
+        "--validation-fraction", "0.1",
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "at most 5 iterations" in proc.stdout
     assert "early stopping" not in proc.stdout

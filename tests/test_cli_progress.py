@@ -50,6 +50,7 @@ def test_progress_lines_show_what_a_user_wants(tmp_path, capsys):
     proc = run_in_process(
         capsys, "train", train, "--model", tmp_path / "m.skops",
         "--hidden", "16", "--epochs", "40", "--patience", "2",
+        "--validation-fraction", "0.1",  # off by default
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     epochs = [line for line in proc.stdout.splitlines() if line.startswith("epoch")]
@@ -79,7 +80,9 @@ def test_progress_bar_on_a_terminal_is_full_width_and_stops_where_training_did()
     X = _images(rng, y)
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=True, width=111, color_system=None)
-    pipe = build_pipeline(hidden=(16,), epochs=300, patience=1, seed=0)
+    pipe = build_pipeline(
+        hidden=(16,), epochs=300, patience=1, seed=0, validation_fraction=0.1
+    )
     pipe[-1].set_callbacks(EpochProgress(live=True, console=console))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
