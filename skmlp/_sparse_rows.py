@@ -62,7 +62,7 @@ class SparseRows(NamedTuple):
     """Rows ``rows`` of the CSR matrix ``(data, indices, indptr)``.
 
     Only what the network's products need of an input batch: ``shape``,
-    ``dtype``, ``T`` and :meth:`dot`.
+    ``dtype``, ``T``, :meth:`dot` and ``@``.
 
     Attributes
     ----------
@@ -125,6 +125,10 @@ class SparseRows(NamedTuple):
         else:
             getattr(kernels, name)(*arrays, W, out)
         return out
+
+    def __matmul__(self, W):
+        """``self @ W``: :meth:`dot` into a new array."""
+        return self.dot(W)
 
     def as_scipy(self):
         """The batch as a scipy CSR matrix (or its transpose)."""

@@ -147,6 +147,9 @@ def test_sparse_rows_shape_dtype_transpose_and_taker():
     assert isinstance(batch, SparseRows)
     assert batch.shape == (7, 5) and batch.T.shape == (5, 7) and batch.T.T == batch
     assert batch.dtype == np.float32
+    W = np.arange(15, dtype=np.float32).reshape(5, 3)
+    np.testing.assert_array_equal(batch @ W, batch.dot(W))
+    np.testing.assert_allclose(batch @ W, X[2:9] @ W, rtol=1e-6)
     np.testing.assert_array_equal(batch.as_scipy().toarray(), X[2:9])
     np.testing.assert_array_equal(
         taker(np.array([4, 1])).as_scipy().toarray(), X[[4, 1]]
