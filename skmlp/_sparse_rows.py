@@ -150,13 +150,22 @@ class SparseRowTaker:
     ----------
     X : {ndarray, csr_matrix} of shape (n_samples, n_features)
         Converted to CSR once (a dense X of density d takes about
-        ``1.5 d`` of its own memory in float32, ``1.25 d`` in float64).
+        ``1.5 d`` of its own memory in float32, ``1.25 d`` in float64); a
+        CSR matrix is used as it is unless it stores zeros or duplicates or
+        has unsorted columns (then a canonical copy).
     """
 
     def __init__(self, X):
         kernels = _kernels.compiled()
         if sp.issparse(X) or kernels is None or X.shape[1] >= 2**31:
             matrix = X if sp.issparse(X) and X.format == "csr" else sp.csr_matrix(X)
+            if not matrix.has_canonical_format or not matrix.data.all():
+                # Stored zeros, duplicates or unsorted columns would change
+                # the order (so the rounding) of the sums: every CSR form of
+                # a matrix gets the floats of its dense form.
+                matrix = matrix.copy()
+                matrix.sum_duplicates()
+                matrix.eliminate_zeros()
             arrays = matrix.indptr, matrix.indices, matrix.data
         else:
             arrays = kernels.dense_to_csr(X)

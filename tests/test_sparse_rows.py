@@ -160,6 +160,33 @@ def test_sparse_rows_shape_dtype_transpose_and_taker():
 
 
 @needs_numba
+def test_every_csr_form_of_a_matrix_gives_the_dense_floats():
+    # Stored zeros, duplicates and unsorted columns would regroup the
+    # forward product's sums (four entries at a time): a canonical copy.
+    X = _mostly_zeros(30, 12, 0.3, np.float32)
+    W = np.random.default_rng(6).standard_normal((12, 5)).astype(np.float32)
+    canonical = sp.csr_matrix(X)
+    stored_zeros = canonical.copy()
+    stored_zeros.data[::3] = 0.0  # not X any more: compare with its dense form
+    dense_of_zeros = stored_zeros.toarray()
+    rows = np.arange(30)
+    with _kernels.use("numba"):
+        expected = SparseRowTaker(X)(rows).dot(W)
+        assert SparseRowTaker(canonical)(rows).dot(W).tobytes() == expected.tobytes()
+        got = SparseRowTaker(stored_zeros)(rows).dot(W)
+        assert got.tobytes() == SparseRowTaker(dense_of_zeros)(rows).dot(W).tobytes()
+        # Unsorted columns and a duplicate split in two halves.
+        coo = canonical.tocoo()
+        order = np.random.default_rng(7).permutation(coo.nnz)
+        data = np.concatenate([coo.data[order] / 2, coo.data[order] / 2])
+        rows_, cols = np.tile(coo.row[order], 2), np.tile(coo.col[order], 2)
+        messy = sp.csr_matrix((data, (rows_, cols)), shape=X.shape)
+        messy.has_canonical_format = False
+        assert SparseRowTaker(messy)(rows).dot(W).tobytes() == expected.tobytes()
+    assert stored_zeros.nnz == canonical.nnz  # the caller's matrix untouched
+
+
+@needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dense_to_csr_gives_scipys_arrays(dtype):
     X = _mostly_zeros(40, 13, 0.3, dtype)
