@@ -80,7 +80,8 @@ def stack_key(est):
         p["activation"],
         p["solver"],
         p["batch_size"],
-        np.dtype(p["dtype"]).name,
+        # None (follow X's dtype) kept apart from an explicit dtype.
+        None if p["dtype"] is None else np.dtype(p["dtype"]).name,
         bool(p["shuffle"]),
         bool(p["nesterovs_momentum"]) if p["solver"] == "sgd" else None,
         bool(p["early_stopping"]),

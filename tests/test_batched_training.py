@@ -186,6 +186,20 @@ def test_float32_members_equal_standalone_fits(digits):
         _assert_same_fit(s, a, X)
 
 
+def test_default_dtype_follows_float32_input_in_every_member(digits):
+    """dtype=None: float32 X trains every member in float32, as fit does."""
+    X, y = digits
+    X = X.astype(np.float32)
+    base = NumpyMLPClassifier((16,), random_state=0, max_iter=5)
+    members = [clone(base).set_params(**p) for p in GRID]
+    assert stack_key(base) != stack_key(clone(base).set_params(dtype=np.float64))
+    with _kernels.use("numpy"):
+        stacked, alone = _fit_both(members, X, y)
+    for s, a in zip(stacked, alone):
+        assert s.coefs_[0].dtype == a.coefs_[0].dtype == np.float32
+        _assert_same_fit(s, a, X)
+
+
 def test_a_member_that_overflows_stops_as_its_fit_stops(digits):
     """Non-finite loss/weights: back to the last finite epoch, with a warning."""
     X, y = digits
