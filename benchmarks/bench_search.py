@@ -25,7 +25,7 @@ process (``time.process_time``): with ``--n-jobs 1`` that is all the work
 done, a figure much less sensitive to a loaded machine than wall time
 (with ``n_jobs=-1`` the workers' CPU time is not in it).  ``--wide`` turns
 on the wide first-layer product (``skmlp._batched.WIDE_FIRST_LAYER``) in
-this process, so it only has an effect with ``--n-jobs 1``.
+this process and, through ``SKMLP_WIDE_FIRST_LAYER=1``, in the workers.
 """
 
 import argparse
@@ -103,9 +103,12 @@ def main():
     parser.add_argument("--wide", action="store_true")
     args = parser.parse_args()
     if args.wide:
+        import os
+
         import skmlp._batched
 
         skmlp._batched.WIDE_FIRST_LAYER = True
+        os.environ["SKMLP_WIDE_FIRST_LAYER"] = "1"  # the search's workers
     names = args.contenders
     rows = [r for r in args.rows if r != "mnist" or MNIST.exists()]
     report = {}

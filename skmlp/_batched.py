@@ -29,6 +29,7 @@ elementwise passes here are also the single network's kernels, member by
 member (:mod:`skmlp._kernels_stacked`).
 """
 
+import os
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -50,13 +51,34 @@ __all__ = [
 ]
 
 # Whether a shared batch's first layer is one wide product ``X @ [W_1 ...
-# W_M]`` (True) or one product per member with the same ``X`` (False).
-# Measured on the 2-core AMD EPYC (OpenBLAS 0.3.31, float32): the wide
-# product ran at 6 GFLOP/s for MNIST's (200, 784) x (784, 300) against 16
-# GFLOP/s for the thin (784, 25) products (its weight block overflows the
-# L2 cache), and was no faster for digits' (64, 768); see
-# benchmarks/bench_search.py --wide.
-WIDE_FIRST_LAYER = False
+# W_M]`` (True), one product per member with the same ``X`` (False), or
+# chosen by the number of inputs (None: wide from WIDE_MIN_INPUTS on).
+# Off by default: the wide product sums in another order than the member's
+# own product, so a float32 member no longer gets its standalone fit's
+# floats (with thin products it does, bit for bit), and it was not measured
+# to pay inside a training step.  Measured on the 2-core AMD EPYC (OpenBLAS
+# 0.3.31): the products alone, same process, interleaved, 12 members of
+# MNIST's 784 -> 25 layer: wide (200, 784) x (784, 300) 18-22% faster than
+# the 12 thin products (forward and weight gradient, float32 and float64),
+# less its two copies (~10%); digits' 64 -> 64 layer: within +-5%.  Inside
+# a whole forward and backward pass of 12 MNIST members it was 2x slower
+# (8 against 2.6 ms for the same float32 product in some processes: an
+# OpenBLAS regime not pinned down).  The SKMLP_WIDE_FIRST_LAYER environment
+# variable (0, 1; "auto" for the rule) sets it for benchmarks
+# (benchmarks/bench_search.py --wide; search workers inherit it).
+WIDE_FIRST_LAYER = {"1": True, "auto": None}.get(
+    os.environ.get("SKMLP_WIDE_FIRST_LAYER"), False
+)
+WIDE_MIN_INPUTS = 256
+
+
+def _wide(X):
+    """Whether the first layer of this batch is one wide product."""
+    if X.ndim != 2:  # each member its own rows: no shared product
+        return False
+    if WIDE_FIRST_LAYER is None:
+        return X.shape[1] >= WIDE_MIN_INPUTS
+    return WIDE_FIRST_LAYER
 
 
 class StackedParams(NamedTuple):
@@ -199,7 +221,7 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
     activations, inputs, kept = [X], [None], [None]
     last = len(params.coefs) - 1
     for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
-        if l == 0 and X.ndim == 2 and WIDE_FIRST_LAYER:
+        if l == 0 and _wide(X):
             Z = _first_layer_shared(X, W)
         else:
             Z = np.matmul(activations[l], W)
@@ -221,21 +243,20 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
 def _first_layer_shared(X, W):
     """Every member's ``X @ W_m`` as one wide product, ``X @ [W_1 ... W_M]``.
 
-    One product with ``M * n_units`` columns runs BLAS far more
-    efficiently than ``M`` thin ones (the first layer of a wide input is
-    most of the work); the weights are copied side by side for it.
+    The weights are copied side by side for the product, and its result
+    back to one contiguous block per member (the layers after it, and the
+    compiled kernels, read those): two copies that cost about a fifth of
+    what the wide product saves where it pays (see WIDE_MIN_INPUTS).
 
     Returns
     -------
     Z : ndarray of shape (n_members, n_samples, n_units)
-        A transposed view of the ``(n_samples, n_members * n_units)``
-        product.
     """
     M, n_in, h = W.shape
     wide = np.empty((n_in, M, h), dtype=W.dtype)
     np.copyto(wide, W.transpose(1, 0, 2))
     Z = X @ wide.reshape(n_in, M * h)
-    return Z.reshape(X.shape[0], M, h).transpose(1, 0, 2)
+    return np.ascontiguousarray(Z.reshape(X.shape[0], M, h).transpose(1, 0, 2))
 
 
 def _first_layer_gradient_shared(X, delta, out):
@@ -300,7 +321,7 @@ def backward_stacked(
     )
     ones = np.ones(delta.shape[1], dtype=dtype)
     for l in range(len(params.coefs) - 1, -1, -1):
-        if l == 0 and activations[0].ndim == 2 and WIDE_FIRST_LAYER:
+        if l == 0 and _wide(activations[0]):
             _first_layer_gradient_shared(activations[0], delta, grad.coefs[0])
         else:
             np.matmul(np.swapaxes(activations[l], -1, -2), delta, out=grad.coefs[l])
@@ -339,9 +360,10 @@ def _output_error(P, Y, Z, out_activation, sample_weight, sw_sum, kernels):
         and kernels.supports(P, Y)
         and (sample_weight is None or kernels.supports(sample_weight))
     ):
+        # The weights are unread if None (a placeholder of the right type).
         weights = (
-            P[:, :, 0] if sample_weight is None else sample_weight
-        )  # unread if None
+            np.empty(P.shape[:2], dtype) if sample_weight is None else sample_weight
+        )
         kernels.log_loss_delta_stacked(
             P, Y, weights, sample_weight is not None, sw_sum.astype(dtype)
         )

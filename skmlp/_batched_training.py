@@ -253,8 +253,11 @@ def _take(stack, R, shared):
     if shared:
         rows = R[0]
         Xb = stack.X[rows]
-        Yb = stack.Y[:, rows]
-        swb = None if stack.sw is None else stack.sw[:, rows]
+        # np.take, not Y[:, rows]: that result is not C-contiguous (the
+        # indexed axis comes first in memory), and the compiled kernels,
+        # which give each member its standalone fit's floats, need it so.
+        Yb = np.take(stack.Y, rows, axis=1)
+        swb = None if stack.sw is None else np.take(stack.sw, rows, axis=1)
     else:
         Xb = stack.X[R]
         Yb = stack.Y[ar, R]
