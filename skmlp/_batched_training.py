@@ -15,9 +15,12 @@ after the training-loop redesign (issue 14) its per-member bookkeeping
 should become that redesign's monitor and schedule objects.
 
 Members whose rows come in the same order in an epoch (same fold, same
-``random_state``, no diverging dropout draws) read one shared batch, and
-their first layer is a single product with all their weights; the others
-gather their own rows.  A finished member leaves the stack.
+``random_state``, no diverging dropout draws) read one shared batch (one
+gather of its rows; their first layer can be one wide product, off by
+default: see ``skmlp._batched.WIDE_FIRST_LAYER``); the others gather their
+own rows.  Each member's update is its standalone fit's optimizer step
+(:func:`skmlp._training.apply_update`).  A finished member leaves the
+stack.
 """
 
 import warnings
