@@ -34,16 +34,17 @@ def _net(**params):
     return NumpyMLPClassifier((12,), **params)
 
 
-@pytest.fixture(autouse=True)
-def _numpy_kernels():
-    """Exact equality needs the standalone fits on the NumPy path too.
+@pytest.fixture(autouse=True, params=["numpy", "numba"])
+def _kernels_backend(request):
+    """Both backends: the stack runs each member's own kernels on either.
 
-    The stacked trainer computes with NumPy; with numba the standalone fits
-    that scikit-learn's search makes use the compiled softmax delta, which
-    rounds up to 8 ulps differently, and a score can then differ in its
-    last bit (1e-16).
+    With numba the standalone fits that scikit-learn's search makes use the
+    compiled kernels, and so do the stacked members, member by member: the
+    scores are equal to the last bit on both.
     """
-    with _kernels.use("numpy"):
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    with _kernels.use(request.param):
         yield
 
 
