@@ -23,9 +23,13 @@ Run from the repository root::
 Besides wall-clock seconds each run records the CPU seconds of this
 process (``time.process_time``): with ``--n-jobs 1`` that is all the work
 done, a figure much less sensitive to a loaded machine than wall time
-(with ``n_jobs=-1`` the workers' CPU time is not in it).  ``--wide`` turns
+(with ``n_jobs=-1`` the workers' CPU time is not in it).
+``--blas-threads 1`` limits this process's BLAS threads (where every
+contender scores and refits; ``skmlp`` does so by itself for small
+networks), so that the contenders differ in their
+training only.  ``--wide`` turns
 on the wide first-layer product (``skmlp._batched.WIDE_FIRST_LAYER``) in
-this process, so it only has an effect with ``--n-jobs 1``.
+this process and, through ``SKMLP_WIDE_FIRST_LAYER=1``, in the workers.
 """
 
 import argparse
@@ -37,6 +41,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -81,12 +86,15 @@ CONTENDERS = {
 }
 
 
-def _time(row, name, n_jobs):
+def _time(row, name, n_jobs, blas_threads=None):
     search_cls, net_cls = CONTENDERS[name]
     est, grid, X, y = (_digits if row == "digits" else _mnist)(net_cls)
     search = search_cls(est, grid, cv=5, n_jobs=n_jobs)
     start, cpu = time.perf_counter(), time.process_time()
-    with warnings.catch_warnings():
+    with (
+        warnings.catch_warnings(),
+        threadpool_limits(limits=blas_threads, user_api="blas"),
+    ):
         warnings.simplefilter("ignore", ConvergenceWarning)
         search.fit(X, y)
     seconds = time.perf_counter() - start, time.process_time() - cpu
@@ -101,11 +109,20 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--contenders", nargs="+", default=list(CONTENDERS))
     parser.add_argument("--wide", action="store_true")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="BLAS threads of this process (scoring and refit), for every contender",
+    )
     args = parser.parse_args()
     if args.wide:
+        import os
+
         import skmlp._batched
 
         skmlp._batched.WIDE_FIRST_LAYER = True
+        os.environ["SKMLP_WIDE_FIRST_LAYER"] = "1"  # the search's workers
     names = args.contenders
     rows = [r for r in args.rows if r != "mnist" or MNIST.exists()]
     report = {}
@@ -118,7 +135,9 @@ def main():
             if repeat % 2:  # alternate the order: the machine drifts
                 order.reverse()
             for name in order:
-                (wall, used), params, score = _time(row, name, args.n_jobs)
+                (wall, used), params, score = _time(
+                    row, name, args.n_jobs, args.blas_threads
+                )
                 times[name].append(wall)
                 cpu[name].append(used)
                 best[name] = (params, score)
@@ -131,6 +150,7 @@ def main():
         med_cpu = {name: statistics.median(t) for name, t in cpu.items()}
         report[row] = {
             "n_jobs": args.n_jobs,
+            "blas_threads": args.blas_threads,
             "wall": times,
             "cpu": cpu,
             "median_wall": med,

@@ -21,18 +21,21 @@ every member reads the same rows in the same order, and the first layer is
 one product of ``X`` with all members' weights) or *per member* (``X`` of
 shape ``(M, n_samples, n_features)``).
 
-The optimizers are stacked versions of :class:`skmlp._optimizers.Adam` and
-:class:`~skmlp._optimizers.SGD` with one set of hyperparameters per member;
-their update is the same sequence of operations, so a member's step is the
-single optimizer's step to the last bit.
+There is no stacked optimizer: each member's update is its standalone
+fit's (:func:`skmlp._training.apply_update` on its row of the stack, with
+its own :class:`~skmlp._optimizers.Adam` or :class:`~skmlp._optimizers.SGD`),
+one fused pass per member with the compiled kernels.  With them, the
+elementwise passes here are also the single network's kernels, member by
+member (:mod:`skmlp._kernels_stacked`).
 """
 
-import math
+import os
 from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
 
+from . import _kernels
 from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._losses import LOSS_GRADIENTS
 from ._network import as_params, predict_output
@@ -45,18 +48,37 @@ __all__ = [
     "backward_stacked",
     "loss_stacked",
     "predict_stacked",
-    "StackedAdam",
-    "StackedSGD",
 ]
 
 # Whether a shared batch's first layer is one wide product ``X @ [W_1 ...
-# W_M]`` (True) or one product per member with the same ``X`` (False).
-# Measured on the 2-core AMD EPYC (OpenBLAS 0.3.31, float32): the wide
-# product ran at 6 GFLOP/s for MNIST's (200, 784) x (784, 300) against 16
-# GFLOP/s for the thin (784, 25) products (its weight block overflows the
-# L2 cache), and was no faster for digits' (64, 768); see
-# benchmarks/bench_search.py --wide.
-WIDE_FIRST_LAYER = False
+# W_M]`` (True), one product per member with the same ``X`` (False), or
+# chosen by the number of inputs (None: wide from WIDE_MIN_INPUTS on).
+# Off by default: the wide product sums in another order than the member's
+# own product, so a float32 member no longer gets its standalone fit's
+# floats (with thin products it does, bit for bit), and it was not measured
+# to pay inside a training step.  Measured on the 2-core AMD EPYC (OpenBLAS
+# 0.3.31): the products alone, same process, interleaved, 12 members of
+# MNIST's 784 -> 25 layer: wide (200, 784) x (784, 300) 18-22% faster than
+# the 12 thin products (forward and weight gradient, float32 and float64),
+# less its two copies (~10%); digits' 64 -> 64 layer: within +-5%.  Inside
+# a whole forward and backward pass of 12 MNIST members it was 2x slower
+# (8 against 2.6 ms for the same float32 product in some processes: an
+# OpenBLAS regime not pinned down).  The SKMLP_WIDE_FIRST_LAYER environment
+# variable (0, 1; "auto" for the rule) sets it for benchmarks
+# (benchmarks/bench_search.py --wide; search workers inherit it).
+WIDE_FIRST_LAYER = {"1": True, "auto": None}.get(
+    os.environ.get("SKMLP_WIDE_FIRST_LAYER"), False
+)
+WIDE_MIN_INPUTS = 256
+
+
+def _wide(X):
+    """Whether the first layer of this batch is one wide product."""
+    if X.ndim != 2:  # each member its own rows: no shared product
+        return False
+    if WIDE_FIRST_LAYER is None:
+        return X.shape[1] >= WIDE_MIN_INPUTS
+    return WIDE_FIRST_LAYER
 
 
 class StackedParams(NamedTuple):
@@ -126,6 +148,42 @@ def member(params, m, layer_units):
     return as_params(params.flat[m], layer_units)
 
 
+def _stacked_kernels():
+    """:mod:`skmlp._kernels_stacked` when the compiled kernels are in use."""
+    if _kernels.compiled() is None:
+        return None
+    from . import _kernels_stacked
+
+    return _kernels_stacked
+
+
+def _bias_activation(Z, b, name, output, kernels):
+    """``Z[m] <- f(Z[m] + b[m])`` in place; returns what the derivative reads.
+
+    The stacked twin of :func:`skmlp._network`'s step of ``forward``: with
+    the compiled kernels, ReLU and softmax run the single network's fused
+    kernel member by member (the same floats as a standalone fit); the
+    rest, and the NumPy backend, the reference's calls on the whole stack.
+    """
+    if (
+        kernels is not None
+        and name == ("softmax" if output else "relu")
+        and kernels.supports(Z, b)
+    ):
+        fused = kernels.bias_softmax_stacked if output else kernels.bias_relu_stacked
+        fused(Z, b)
+        return None
+    Z += b[:, np.newaxis, :]
+    if output:
+        kept = Z.copy() if name == "logistic" else None
+        OUTPUT_ACTIVATIONS[name](_rows(Z))  # row-wise
+        return kept
+    act = ACTIVATIONS[name]
+    kept = Z.copy() if act.needs_input else None
+    act.function(Z)
+    return kept
+
+
 def _rows(A):
     """An ``(..., k)`` array seen as ``(-1, k)`` rows (a view when contiguous)."""
     return A.reshape(-1, A.shape[-1])
@@ -159,22 +217,19 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
     masks : list of ndarray or None
         ``[None, *masks, None]``, aligned with ``activations``.
     """
-    act = ACTIVATIONS[activation]
+    kernels = _stacked_kernels()
     activations, inputs, kept = [X], [None], [None]
     last = len(params.coefs) - 1
     for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
-        if l == 0 and X.ndim == 2 and WIDE_FIRST_LAYER:
+        if l == 0 and _wide(X):
             Z = _first_layer_shared(X, W)
         else:
             Z = np.matmul(activations[l], W)
-        Z += b[:, np.newaxis, :]
         if l == last:
-            inputs.append(Z.copy() if out_activation == "logistic" else None)
-            OUTPUT_ACTIVATIONS[out_activation](_rows(Z))  # row-wise
+            inputs.append(_bias_activation(Z, b, out_activation, True, kernels))
             kept.append(None)
         else:
-            inputs.append(Z.copy() if act.needs_input else None)
-            act.function(Z)
+            inputs.append(_bias_activation(Z, b, activation, False, kernels))
             mask = None if masks is None else masks[l]
             if mask is not None:
                 if inputs[-1] is None:  # the derivative reads f(Z) undropped
@@ -188,21 +243,20 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
 def _first_layer_shared(X, W):
     """Every member's ``X @ W_m`` as one wide product, ``X @ [W_1 ... W_M]``.
 
-    One product with ``M * n_units`` columns runs BLAS far more
-    efficiently than ``M`` thin ones (the first layer of a wide input is
-    most of the work); the weights are copied side by side for it.
+    The weights are copied side by side for the product, and its result
+    back to one contiguous block per member (the layers after it, and the
+    compiled kernels, read those): two copies that cost about a fifth of
+    what the wide product saves where it pays (see WIDE_MIN_INPUTS).
 
     Returns
     -------
     Z : ndarray of shape (n_members, n_samples, n_units)
-        A transposed view of the ``(n_samples, n_members * n_units)``
-        product.
     """
     M, n_in, h = W.shape
     wide = np.empty((n_in, M, h), dtype=W.dtype)
     np.copyto(wide, W.transpose(1, 0, 2))
     Z = X @ wide.reshape(n_in, M * h)
-    return Z.reshape(X.shape[0], M, h).transpose(1, 0, 2)
+    return np.ascontiguousarray(Z.reshape(X.shape[0], M, h).transpose(1, 0, 2))
 
 
 def _first_layer_gradient_shared(X, delta, out):
@@ -248,7 +302,9 @@ def backward_stacked(
     activation : str
     out_activation : {"softmax", "logistic"}
     alpha : ndarray of shape (n_members,)
-        L2 strength of each member.
+        L2 strength of each member whose gradient gets the L2 term (0 for
+        a member whose optimizer step adds it, ``add_l2=False`` in
+        :func:`skmlp._network.backward`).
     grad : StackedParams
         Overwritten with the gradients.
     sample_weight : ndarray of shape (n_members, n_samples), default=None
@@ -257,36 +313,69 @@ def backward_stacked(
     -------
     grad : StackedParams
     """
-    act = ACTIVATIONS[activation]
+    kernels = _stacked_kernels()
     dtype = params.flat.dtype
     sw_sum = _sw_sums(Y, sample_weight)
-    P = activations[-1]
-    Z = inputs[-1]
-    LOSS_GRADIENTS[out_activation](
-        _rows(P), _rows(Y), None if Z is None else _rows(Z)
-    )  # row-wise, in place
-    delta = P
-    if sample_weight is not None:
-        delta *= sample_weight[:, :, np.newaxis]
-    # Cast as backward's Python-float divisor is (NEP 50): same rounding.
-    delta /= sw_sum.astype(dtype)[:, np.newaxis, np.newaxis]
+    delta = _output_error(
+        activations[-1], Y, inputs[-1], out_activation, sample_weight, sw_sum, kernels
+    )
     ones = np.ones(delta.shape[1], dtype=dtype)
     for l in range(len(params.coefs) - 1, -1, -1):
-        if l == 0 and activations[0].ndim == 2 and WIDE_FIRST_LAYER:
+        if l == 0 and _wide(activations[0]):
             _first_layer_gradient_shared(activations[0], delta, grad.coefs[0])
         else:
             np.matmul(np.swapaxes(activations[l], -1, -2), delta, out=grad.coefs[l])
         np.matmul(ones, delta, out=grad.intercepts[l])
         if l > 0:
             delta = np.matmul(delta, np.swapaxes(params.coefs[l], -1, -2))
-            act.derivative(activations[l] if inputs[l] is None else inputs[l], delta)
+            A = activations[l] if inputs[l] is None else inputs[l]
+            if (
+                activation == "relu"
+                and kernels is not None
+                and kernels.supports(A, delta)
+            ):
+                kernels.relu_mask_stacked(A, delta)  # the single network's kernel
+            else:
+                ACTIVATIONS[activation].derivative(A, delta)
             if masks is not None and masks[l] is not None:
                 delta *= masks[l]
     n_coef = params.n_coef
-    scale = np.array([float(a / s) for a, s in zip(alpha, sw_sum)], dtype=dtype)
-    if scale.any():
-        grad.flat[:, :n_coef] += scale[:, np.newaxis] * params.flat[:, :n_coef]
+    for m in np.flatnonzero(alpha):  # as backward's L2 term, member by member
+        c = float(alpha[m] / sw_sum[m])
+        grad.flat[m, :n_coef] += c * params.flat[m, :n_coef]
     return grad
+
+
+def _output_error(P, Y, Z, out_activation, sample_weight, sw_sum, kernels):
+    """Every member's ``(P - Y) s_i / S``, in place in ``P``.
+
+    The stacked twin of :func:`skmlp._network`'s output error: the single
+    network's compiled softmax kernel member by member, or the reference's
+    calls on the whole stack.
+    """
+    dtype = P.dtype
+    if (
+        out_activation == "softmax"
+        and kernels is not None
+        and kernels.supports(P, Y)
+        and (sample_weight is None or kernels.supports(sample_weight))
+    ):
+        # The weights are unread if None (a placeholder of the right type).
+        weights = (
+            np.empty(P.shape[:2], dtype) if sample_weight is None else sample_weight
+        )
+        kernels.log_loss_delta_stacked(
+            P, Y, weights, sample_weight is not None, sw_sum.astype(dtype)
+        )
+        return P
+    LOSS_GRADIENTS[out_activation](
+        _rows(P), _rows(Y), None if Z is None else _rows(Z)
+    )  # row-wise, in place
+    if sample_weight is not None:
+        P *= sample_weight[:, :, np.newaxis]
+    # Cast as backward's Python-float divisor is (NEP 50): same rounding.
+    P /= sw_sum.astype(dtype)[:, np.newaxis, np.newaxis]
+    return P
 
 
 def _cross_entropies(Y, logP, sample_weight):
@@ -375,152 +464,3 @@ def predict_stacked(X, params, activation, out_activation, layer_units):
         )
     acts, _, _ = forward_stacked(X, params, activation, out_activation)
     return acts[-1]
-
-
-def _column(values, dtype):
-    """Per-member scalars as a ``(n_members, 1)`` column in ``dtype``.
-
-    The single optimizers use Python floats, which NumPy casts to the
-    array's dtype (NEP 50); casting here gives the same rounding.
-    """
-    return np.asarray(values, dtype=np.float64).astype(dtype)[:, np.newaxis]
-
-
-class StackedAdam:
-    """:class:`skmlp._optimizers.Adam` for a stack, one setting per member.
-
-    Parameters
-    ----------
-    params : ndarray of shape (n_members, n_params)
-    learning_rate, beta_1, beta_2, epsilon : array-like of shape (n_members,)
-
-    Attributes
-    ----------
-    t : ndarray of shape (n_members,)
-        Steps taken by each member.
-    m, v : ndarray of shape (n_members, n_params)
-        As :class:`~skmlp._optimizers.Adam`'s ``m`` and ``v``, per member.
-    """
-
-    def __init__(self, params, learning_rate, beta_1, beta_2, epsilon):
-        self.learning_rate = np.asarray(learning_rate, dtype=float)
-        self.beta_1 = np.asarray(beta_1, dtype=float)
-        self.beta_2 = np.asarray(beta_2, dtype=float)
-        self.epsilon = np.asarray(epsilon, dtype=float)
-        self.t = np.zeros(params.shape[0], dtype=int)
-        self.m = np.zeros_like(params)
-        self.v = np.zeros_like(params)
-
-    def step(self, params, grad, rows=None):
-        """Update ``params`` in place; only ``rows`` (member indices) if given.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_members, n_params)
-        grad : ndarray of shape (n_members, n_params) or (len(rows), n_params)
-            The gradient of every member, or of ``rows`` only.
-        rows : ndarray of int, default=None
-        """
-        sel = slice(None) if rows is None else rows
-        self.t[sel] += 1
-        t, b1, b2 = self.t[sel], self.beta_1[sel], self.beta_2[sel]
-        lr, eps = self.learning_rate[sel], self.epsilon[sel]
-        dtype = params.dtype
-        # Scalars in Python floats per member, as Adam.step computes them.
-        root = [math.sqrt(1 - b) for b in b2]
-        lr_t = [
-            float(r) * math.sqrt(1 - c**k) / (1 - a**k)
-            for r, a, c, k in zip(lr, b1, b2, t)
-        ]
-        m, v = self.m[sel], self.v[sel]
-        m *= _column(b1, dtype)
-        m += grad
-        tmp = np.multiply(grad, grad)
-        v *= _column(b2, dtype)
-        v += tmp
-        np.sqrt(v, out=tmp)
-        tmp += _column([e / r for e, r in zip(eps, root)], dtype)
-        np.divide(m, tmp, out=tmp)
-        tmp *= _column([s * (1 - a) / r for s, a, r in zip(lr_t, b1, root)], dtype)
-        if rows is None:
-            params -= tmp
-        else:
-            self.m[rows], self.v[rows] = m, v
-            params[rows] -= tmp
-
-    def state(self, i):
-        """Member ``i``'s state as :meth:`skmlp._optimizers.Adam.state` gives it."""
-        return {
-            "learning_rate": float(self.learning_rate[i]),
-            "t": int(self.t[i]),
-            "m": self.m[i].copy(),
-            "v": self.v[i].copy(),
-        }
-
-    def arrays(self):
-        """The per-member state arrays (checkpoints, dropping members).
-
-        The rate is among them: a checkpoint taken before an epoch's rate
-        is set restores the previous one, as ``Adam.load_state`` does.
-        """
-        return ["learning_rate", "t", "m", "v"]
-
-
-class StackedSGD:
-    """:class:`skmlp._optimizers.SGD` for a stack, one setting per member.
-
-    Parameters
-    ----------
-    params : ndarray of shape (n_members, n_params)
-    learning_rate, momentum : array-like of shape (n_members,)
-    nesterov : bool
-        Shared by the whole stack.
-
-    Attributes
-    ----------
-    velocity : ndarray of shape (n_members, n_params)
-    """
-
-    def __init__(self, params, learning_rate, momentum, nesterov):
-        self.learning_rate = np.asarray(learning_rate, dtype=float)
-        self.momentum = np.asarray(momentum, dtype=float)
-        self.nesterov = bool(nesterov)
-        self.velocity = np.zeros_like(params)
-
-    def step(self, params, grad, rows=None):
-        """Update ``params`` in place; only ``rows`` (member indices) if given.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_members, n_params)
-        grad : ndarray of shape (n_members, n_params) or (len(rows), n_params)
-        rows : ndarray of int, default=None
-        """
-        sel = slice(None) if rows is None else rows
-        dtype = params.dtype
-        mu = _column(self.momentum[sel], dtype)
-        v = self.velocity[sel]
-        step = grad * _column(self.learning_rate[sel], dtype)
-        v *= mu
-        v -= step
-        target = params if rows is None else params[rows]
-        if self.nesterov:
-            target -= step
-            np.multiply(v, mu, out=step)
-            target += step
-        else:
-            target += v
-        if rows is not None:
-            self.velocity[rows] = v
-            params[rows] = target
-
-    def state(self, i):
-        """Member ``i``'s state as :meth:`skmlp._optimizers.SGD.state` gives it."""
-        return {
-            "learning_rate": float(self.learning_rate[i]),
-            "velocity": self.velocity[i].copy(),
-        }
-
-    def arrays(self):
-        """The per-member state arrays (checkpoints, dropping members)."""
-        return ["learning_rate", "velocity"]

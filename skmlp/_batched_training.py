@@ -15,9 +15,12 @@ after the training-loop redesign (issue 14) its per-member bookkeeping
 should become that redesign's monitor and schedule objects.
 
 Members whose rows come in the same order in an epoch (same fold, same
-``random_state``, no diverging dropout draws) read one shared batch, and
-their first layer is a single product with all their weights; the others
-gather their own rows.  A finished member leaves the stack.
+``random_state``, no diverging dropout draws) read one shared batch (one
+gather of its rows; their first layer can be one wide product, off by
+default: see ``skmlp._batched.WIDE_FIRST_LAYER``); the others gather their
+own rows.  Each member's update is its standalone fit's optimizer step
+(:func:`skmlp._training.apply_update`).  A finished member leaves the
+stack.
 """
 
 import warnings
@@ -27,8 +30,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
 from ._batched import (
-    StackedAdam,
-    StackedSGD,
     as_stacked,
     backward_stacked,
     forward_stacked,
@@ -36,7 +37,7 @@ from ._batched import (
     predict_stacked,
 )
 from ._fit_data import Hyperparameters
-from ._fit_state import pack_optimizer_state
+from ._fit_state import make_optimizer, pack_optimizer_state
 from ._fpenv import flush_subnormals
 from ._losses import LOSSES, smooth_targets
 from ._member_adapter import (
@@ -46,8 +47,9 @@ from ._member_adapter import (
     validated_data,
 )
 from ._monitor import EarlyStopping
-from ._network import as_params, loss, predict_output
+from ._network import as_params, l2_coefficient, loss, predict_output
 from ._schedules import Clock
+from ._training import apply_update
 
 __all__ = ["stack_key", "fit_stack", "shuffled"]
 
@@ -80,7 +82,8 @@ def stack_key(est):
         p["activation"],
         p["solver"],
         p["batch_size"],
-        np.dtype(p["dtype"]).name,
+        # None (follow X's dtype) kept apart from an explicit dtype.
+        None if p["dtype"] is None else np.dtype(p["dtype"]).name,
         bool(p["shuffle"]),
         bool(p["nesterovs_momentum"]) if p["solver"] == "sgd" else None,
         bool(p["early_stopping"]),
@@ -101,6 +104,9 @@ class _Run:
             est.get_params(), out_activation=start.out_activation, dropout=start.dropout
         )
         self.schedule = self.hp.schedule()
+        # The standalone fit's optimizer, stepping the member's row of the
+        # stack (apply_update: the L2 term, clipping and decay folded in).
+        self.optimizer = make_optimizer(self.hp, start.flat)
         self.n_iter = self.t = 0
         self.loss_curve, self.rate_curve = [], []
         es = est.early_stopping
@@ -172,22 +178,16 @@ class _Stack:
         sws = [r.start.sample_weight for r in runs]
         self.sw = None if sws[0] is None else np.stack(sws)
         self.alpha = np.array([r.est.alpha for r in runs], dtype=float)
-        self.optimizer = self._optimizer(runs)
+        # Members that clip add the L2 term in the backward pass (the norm
+        # needs it); the others in their optimizer step, as train_step does.
+        self.fold_l2 = np.array([r.hp.max_grad_norm is None for r in runs])
+        self._views()
 
-    def _optimizer(self, runs):
-        ests = [r.est for r in runs]
-        lr = [e.learning_rate_init for e in ests]
-        if ests[0].solver == "sgd":
-            return StackedSGD(
-                self.flat, lr, [e.momentum for e in ests], ests[0].nesterovs_momentum
-            )
-        return StackedAdam(
-            self.flat,
-            lr,
-            [e.beta_1 for e in ests],
-            [e.beta_2 for e in ests],
-            [e.epsilon for e in ests],
-        )
+    def _views(self):
+        """Each member's Params views of ``flat`` and of the gradient buffer."""
+        self.grad = np.empty_like(self.flat)
+        self.member = [as_params(row, self.layer_units) for row in self.flat]
+        self.member_grad = [as_params(row, self.layer_units) for row in self.grad]
 
     def keep(self, live):
         """Drop the members not in ``live`` (indices into ``runs``)."""
@@ -196,32 +196,31 @@ class _Stack:
         self.Y = self.Y[live]
         self.sw = None if self.sw is None else self.sw[live]
         self.alpha = self.alpha[live]
-        opt = self.optimizer
-        for name in ("beta_1", "beta_2", "epsilon", "momentum"):
-            if hasattr(opt, name) and isinstance(getattr(opt, name), np.ndarray):
-                setattr(opt, name, getattr(opt, name)[live])
-        for name in opt.arrays():
-            setattr(opt, name, getattr(opt, name)[live])
+        self.fold_l2 = self.fold_l2[live]
+        self._views()
 
     def checkpoint(self):
-        """Copies of the weights, optimizer state and clocks (epoch start)."""
-        opt = self.optimizer
+        """Copies of the weights, optimizer states and clocks (epoch start)."""
         return (
             self.flat.copy(),
-            {n: getattr(opt, n).copy() for n in opt.arrays()},
+            [_copied(r.optimizer.state()) for r in self.runs],
             [dict(r.clock) for r in self.runs],
         )
 
     def restore(self, saved, i):
         """Put member ``i`` back to ``saved`` (from :meth:`checkpoint`)."""
-        flat, arrays, clocks = saved
+        flat, states, clocks = saved
         self.flat[i] = flat[i]
-        for name, values in arrays.items():
-            getattr(self.optimizer, name)[i] = values[i]
+        self.runs[i].optimizer.load_state(states[i])
         self.runs[i].clock.update(clocks[i])
 
     def params(self, flat=None):
         return as_stacked(self.flat if flat is None else flat, self.layer_units)
+
+
+def _copied(state):
+    """An optimizer state with its arrays copied."""
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in state.items()}
 
 
 def _dropout_masks(runs, live, m, stack):
@@ -257,8 +256,11 @@ def _take(stack, R, shared):
     if shared:
         rows = R[0]
         Xb = stack.X[rows]
-        Yb = stack.Y[:, rows]
-        swb = None if stack.sw is None else stack.sw[:, rows]
+        # np.take, not Y[:, rows]: that result is not C-contiguous (the
+        # indexed axis comes first in memory), and the compiled kernels,
+        # which give each member its standalone fit's floats, need it so.
+        Yb = np.take(stack.Y, rows, axis=1)
+        swb = None if stack.sw is None else np.take(stack.sw, rows, axis=1)
     else:
         Xb = stack.X[R]
         Yb = stack.Y[ar, R]
@@ -292,38 +294,36 @@ def _train_batch(stack, R, shared):
         Yb, swb = Yb[live], None if swb is None else swb[live]
     m = Xb.shape[-2]
     flat = stack.flat if every else stack.flat[live]
-    alpha = stack.alpha[live]
     params = stack.params(flat)
     masks = _dropout_masks(runs, live, m, stack)
     acts, inputs, masks = forward_stacked(
         Xb if every else Xb_l, params, stack.activation, stack.out, masks
     )
+    alpha = stack.alpha[live]
     losses = loss_stacked(
         Yb, acts[-1], stack.out, params, alpha, stack.layer_units, swb
     )
-    grad = stack.params(np.empty_like(flat))
+    fold = stack.fold_l2[live]
+    grad = stack.params(stack.grad if every else np.empty_like(flat))
     backward_stacked(
-        acts, inputs, Yb, params, stack.activation, stack.out, alpha, grad, swb, masks
-    )
-    ok = []
+        acts, inputs, Yb, params, stack.activation, stack.out,
+        np.where(fold, 0.0, alpha), grad, swb, masks,
+    )  # fmt: skip
     for j, i in enumerate(live):
+        run = runs[i]
         if not np.isfinite(losses[j]):
-            runs[i].problem = "the loss became non-finite (%r)" % losses[j]
+            run.problem = "the loss became non-finite (%r)" % losses[j]
             continue
-        ok.append(j)
-        clip = runs[i].est.max_grad_norm
-        if clip is not None:
-            norm = np.linalg.norm(grad.flat[j])
-            if norm > clip:
-                np.multiply(grad.flat[j], clip / norm, out=grad.flat[j])
-        runs[i].acc += losses[j] * m
-    rows = None if every and len(ok) == len(live) else np.array(live)[ok]
-    stack.optimizer.step(stack.flat, grad.flat if rows is None else grad.flat[ok], rows)
-    decay = [(i, runs[i].est.weight_decay) for i in (live if rows is None else rows)]
-    if any(wd for _, wd in decay):
-        factor = np.array([1 - runs[i].epoch_rate * wd for i, wd in decay])
-        sel = slice(None) if rows is None else rows
-        stack.flat[sel, : params.n_coef] *= factor.astype(stack.dtype)[:, np.newaxis]
+        # The member's update is its standalone fit's (train_step).
+        g = (
+            stack.member_grad[i]
+            if every
+            else as_params(grad.flat[j], stack.layer_units)
+        )
+        sw = None if swb is None else swb[j]
+        l2 = l2_coefficient(run.hp.alpha, Yb[j], sw) if fold[j] else 0.0
+        apply_update(stack.member[i], g, run.optimizer, run.hp, run.epoch_rate, l2)
+        run.acc += losses[j] * m
     return Xb
 
 
@@ -331,9 +331,8 @@ def _non_finite(stack, i, P):
     """``_training._non_finite`` for member ``i`` (P: its last-batch output)."""
     if not np.isfinite(stack.flat[i]).all():
         return "the weights became non-finite"
-    for name in stack.optimizer.arrays():
-        value = getattr(stack.optimizer, name)[i]
-        if not np.isfinite(value).all():
+    for value in stack.runs[i].optimizer.state().values():
+        if isinstance(value, np.ndarray) and not np.isfinite(value).all():
             return "the optimizer state became non-finite"
     if not np.isfinite(P[i]).all():
         return "the network's output became non-finite"
@@ -469,7 +468,7 @@ def _result(stack, i):
         "no_improvement_count": monitored["_no_improvement_count"],
         # Saved as fit saves it (version 2).
         "optimizer_state": pack_optimizer_state(
-            est.solver, stack.optimizer.state(i), run._clock()
+            est.solver, _copied(run.optimizer.state()), run._clock()
         ),
     }
 
@@ -478,9 +477,9 @@ def _run_epoch(stack):
     """One epoch of every member still training."""
     runs = stack.runs
     saved = stack.checkpoint()
-    for i, run in enumerate(runs):
+    for run in runs:
         run.epoch_rate = run.rate()
-        stack.optimizer.learning_rate[i] = run.epoch_rate
+        run.optimizer.learning_rate = run.epoch_rate
         run.acc = 0.0
         if run.est.shuffle:
             # Same draw as fit: the previous order, permuted.

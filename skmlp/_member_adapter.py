@@ -52,6 +52,9 @@ _DATA_ATTRIBUTES = (
     "_label_binarizer",
     "n_features_in_",
     "feature_names_in_",
+    # The precision validated_data settled (dtype=None follows X's dtype):
+    # without it a member would initialise in the default float64.
+    "_fit_dtype",
 )
 
 

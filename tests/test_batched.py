@@ -3,11 +3,9 @@
 import numpy as np
 import pytest
 
-from skmlp import _batched
+from skmlp import _batched, _kernels
 from skmlp._activations import ACTIVATIONS
 from skmlp._batched import (
-    StackedAdam,
-    StackedSGD,
     as_stacked,
     backward_stacked,
     forward_stacked,
@@ -23,7 +21,6 @@ from skmlp._network import (
     loss,
     predict_output,
 )
-from skmlp._optimizers import SGD, Adam
 
 LAYERS = [5, 7, 4, 3]
 
@@ -45,10 +42,19 @@ def _targets(M, n, out, rng):
 @pytest.mark.parametrize("shared", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_forward_backward_loss_equal_single_network(
-    activation, out, shared, weighted, wide, monkeypatch
+    activation, out, shared, weighted, wide, backend, monkeypatch
 ):
+    """Both backends: with numba the stack runs the single kernels per member."""
+    if backend == "numba":
+        pytest.importorskip("numba")
     monkeypatch.setattr(_batched, "WIDE_FIRST_LAYER", wide)
+    with _kernels.use(backend):
+        _check_forward_backward_loss(activation, out, shared, weighted)
+
+
+def _check_forward_backward_loss(activation, out, shared, weighted):
     M, n = 4, 9
     rng = np.random.RandomState(1)
     params = _stack(M, activation)
@@ -119,49 +125,3 @@ def test_predict_stacked_equals_predict_output(shared):
             X if shared else X[m], member(params, m, LAYERS), "tanh", "softmax"
         )
         np.testing.assert_array_equal(P[m], expected)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("subset", [False, True])
-def test_stacked_adam_equals_adam(dtype, subset):
-    rng = np.random.RandomState(4)
-    M, n = 3, 11
-    theta = rng.normal(size=(M, n)).astype(dtype)
-    lr, b1, b2, eps = (
-        [1e-3, 1e-2, 0.1],
-        [0.9, 0.8, 0.5],
-        [0.999, 0.99, 0.9],
-        [1e-8, 1e-6, 1e-4],
-    )
-    stacked = StackedAdam(theta, lr, b1, b2, eps)
-    singles = [Adam(theta[m], lr[m], b1[m], b2[m], eps[m]) for m in range(M)]
-    expected = theta.copy()
-    rows = np.array([0, 2]) if subset else None
-    for _ in range(4):
-        g = rng.normal(size=(M, n)).astype(dtype)
-        stacked.step(theta, g[rows] if subset else g, rows)
-        for m in range(M) if not subset else rows:
-            singles[m].step(expected[m], g[m])
-    np.testing.assert_array_equal(theta, expected)
-    for m in range(M):
-        assert stacked.state(m)["t"] == singles[m].t
-
-
-@pytest.mark.parametrize("nesterov", [True, False])
-@pytest.mark.parametrize("subset", [False, True])
-def test_stacked_sgd_equals_sgd(nesterov, subset):
-    rng = np.random.RandomState(5)
-    M, n = 3, 7
-    theta = rng.normal(size=(M, n))
-    lr, mu = [0.1, 0.01, 0.5], [0.9, 0.0, 0.5]
-    stacked = StackedSGD(theta, lr, mu, nesterov)
-    singles = [SGD(theta[m], lr[m], mu[m], nesterov) for m in range(M)]
-    expected = theta.copy()
-    rows = np.array([1, 2]) if subset else None
-    for _ in range(4):
-        g = rng.normal(size=(M, n))
-        stacked.step(theta, g[rows] if subset else g, rows)
-        for m in range(M) if not subset else rows:
-            singles[m].step(expected[m], g[m])
-    np.testing.assert_array_equal(theta, expected)
-    np.testing.assert_array_equal(stacked.state(1)["velocity"], singles[1].velocity)

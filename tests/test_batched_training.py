@@ -170,19 +170,36 @@ def test_members_with_callbacks_are_not_stacked():
     assert stack_key(est) is None
 
 
-def test_float32_members_equal_standalone_fits(digits):
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_float32_members_equal_standalone_fits(digits, backend):
+    """Bit for bit, on either backend: the stack runs each member's kernels."""
+    if backend == "numba":
+        pytest.importorskip("numba")
     X, y = digits
     base = NumpyMLPClassifier(
         (16,), dtype=np.float32, random_state=0, max_iter=10, early_stopping=True
     )
     members = [clone(base).set_params(**p) for p in GRID]
-    # The stacked trainer computes with NumPy; the standalone fits too here
-    # (the compiled softmax delta rounds up to 8 ulps differently, which
-    # float32 training amplifies past rtol=1e-6).
-    with _kernels.use("numpy"):
+    with _kernels.use(backend):
         stacked, alone = _fit_both(members, X, y)
     for s, a in zip(stacked, alone):
         assert s.coefs_[0].dtype == np.float32
+        _assert_same_fit(s, a, X)
+        for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_default_dtype_follows_float32_input_in_every_member(digits):
+    """dtype=None: float32 X trains every member in float32, as fit does."""
+    X, y = digits
+    X = X.astype(np.float32)
+    base = NumpyMLPClassifier((16,), random_state=0, max_iter=5)
+    members = [clone(base).set_params(**p) for p in GRID]
+    assert stack_key(base) != stack_key(clone(base).set_params(dtype=np.float64))
+    with _kernels.use("numpy"):
+        stacked, alone = _fit_both(members, X, y)
+    for s, a in zip(stacked, alone):
+        assert s.coefs_[0].dtype == a.coefs_[0].dtype == np.float32
         _assert_same_fit(s, a, X)
 
 

@@ -34,16 +34,17 @@ def _net(**params):
     return NumpyMLPClassifier((12,), **params)
 
 
-@pytest.fixture(autouse=True)
-def _numpy_kernels():
-    """Exact equality needs the standalone fits on the NumPy path too.
+@pytest.fixture(autouse=True, params=["numpy", "numba"])
+def _kernels_backend(request):
+    """Both backends: the stack runs each member's own kernels on either.
 
-    The stacked trainer computes with NumPy; with numba the standalone fits
-    that scikit-learn's search makes use the compiled softmax delta, which
-    rounds up to 8 ulps differently, and a score can then differ in its
-    last bit (1e-16).
+    With numba the standalone fits that scikit-learn's search makes use the
+    compiled kernels, and so do the stacked members, member by member: the
+    scores are equal to the last bit on both.
     """
-    with _kernels.use("numpy"):
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    with _kernels.use(request.param):
         yield
 
 
@@ -316,3 +317,27 @@ def test_workers_get_the_scikit_learn_configuration(digits):
         _assert_same_results(
             ours.fit(X, y, sample_weight=sw), theirs.fit(X, y, sample_weight=sw)
         )
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_small_networks_are_scored_and_refitted_on_one_blas_thread(
+    digits, monkeypatch, small
+):
+    """The search's own process limits BLAS to one thread for small networks."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    X, y = digits
+    if not small:
+        monkeypatch.setattr(_search, "SMALL_NETWORK", 0)
+    seen = []
+
+    def scorer(est, X_test, y_test):
+        seen.append(
+            {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+        )
+        return float(np.mean(est.predict(X_test) == y_test))
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        GridSearchCV(_net(), GRID, cv=2, scoring=scorer).fit(X / 16, y)
+    expected = {1} if small else {2}
+    assert seen and all(s == expected for s in seen)

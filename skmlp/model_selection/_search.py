@@ -49,6 +49,7 @@ from sklearn.utils.multiclass import type_of_target
 # scikit-learn's joblib wrappers: the workers get the caller's scikit-learn
 # configuration (metadata routing, ...) and warning filters, as in its search.
 from sklearn.utils.parallel import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
 from .._batched_training import fit_stack, stack_key
 from .._classifier import NumpyMLPClassifier
@@ -60,6 +61,24 @@ __all__ = ["GridSearchCV", "RandomizedSearchCV"]
 MEMBER_BUDGET = 512 * 2**20
 
 _ROWS = "skmlp_rows"
+
+# Networks with fewer parameters than this are scored and refitted with one
+# BLAS thread in the search's own process: their products are too small to
+# share between threads.  Measured on the shared 2-core machine of
+# benchmarks/RESULTS_search.md (other processes busy): one fit of the
+# digits pipeline (4,810 parameters) took 35-60 s with OpenBLAS's two
+# threads against 1.0 s with one; the MNIST row's (20,175) 24 s against
+# 1.7 s.  The workers that train the stacks already run one thread each.
+SMALL_NETWORK = 2**17
+
+
+def _n_params(network, n_features, n_outputs):
+    """Parameter count of ``network`` on ``n_features`` inputs (an estimate
+    when Pipeline steps before it change the number of features)."""
+    hidden = network.hidden_layer_sizes
+    hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
+    units = [n_features, *hidden, n_outputs]
+    return sum(a * b + b for a, b in zip(units[:-1], units[1:]))
 
 
 def _network_of(estimator):
@@ -373,8 +392,12 @@ class _StackedSearchMixin:
         # scikit-learn's loop only looks models up and scores them: in this
         # process, so the store is never pickled to workers.
         self.estimator, self.n_jobs = stand_in, 1
+        network = _network_of(estimator)
+        n_features = X.shape[1] if len(getattr(X, "shape", ())) == 2 else 1
+        small = _n_params(network, n_features, len(np.unique(y))) < SMALL_NETWORK
         try:
-            super().fit(X, y, **params, **{_ROWS: np.arange(_n_rows(X))})
+            with threadpool_limits(limits=1 if small else None, user_api="blas"):
+                super().fit(X, y, **params, **{_ROWS: np.arange(_n_rows(X))})
         finally:
             self.estimator, self.n_jobs = estimator, n_jobs
             del self._stacked
