@@ -243,11 +243,16 @@ def test_metadata_routing_through_a_pipeline_is_stacked(digits, count_fits, alia
     grid = {"mlp__alpha": [1e-4, 1.0]}
     with sklearn.config_context(enable_metadata_routing=True):
         net = _net().set_fit_request(sample_weight=name if alias else True)
+        # Scored with the weights too: with the weights passed to the search
+        # but unrequested by score, scikit-learn's scoring fails and every
+        # score is NaN (which would compare equal and test nothing).
+        net.set_score_request(sample_weight=True)
         scaler = StandardScaler().set_fit_request(sample_weight=False)
         pipe = Pipeline([("scale", scaler), ("mlp", net)])
         ours = GridSearchCV(pipe, grid, cv=3).fit(X, y, **{name: sw})
         assert len(count_fits) == 1  # the refit: the search fits were stacked
         theirs = SkGridSearchCV(clone(pipe), grid, cv=3).fit(X, y, **{name: sw})
+        assert np.isfinite(ours.cv_results_["mean_test_score"]).all()
         _assert_same_results(ours, theirs)
 
 
