@@ -390,30 +390,22 @@ def csr_rows_t_matmul(indptr, indices, data, rows, D, out):
 # The thread count is an argument: numba.get_num_threads() inside a kernel
 # makes it uncacheable.
 @numba.njit(**_PARALLEL)
-def csr_rows_matmul_parallel(indptr, indices, data, rows, W, out, n_threads):
-    """:func:`csr_rows_matmul`, its columns split over numba's threads."""
+def csr_rows_product_parallel(
+    indptr, indices, data, rows, B, out, transposed, n_threads
+):
+    """:func:`csr_rows_t_matmul` (``transposed``) or :func:`csr_rows_matmul`
+    of ``B``, the output's columns split over numba's threads."""
     h = out.shape[1]
-    n_blocks = min(n_threads, h)  # n_threads: threads(), read outside (cache)
+    n_blocks = min(n_threads, h)
     mode = get_fp_mode()  # the calling thread's
     for c in numba.prange(n_blocks):
         saved = get_fp_mode()
         set_fp_mode(mode)
         k0, k1 = c * h // n_blocks, (c + 1) * h // n_blocks
-        _csr_rows_columns(indptr, indices, data, rows, W, out, k0, k1)
-        set_fp_mode(saved)
-
-
-@numba.njit(**_PARALLEL)
-def csr_rows_t_matmul_parallel(indptr, indices, data, rows, D, out, n_threads):
-    """:func:`csr_rows_t_matmul`, its columns split over numba's threads."""
-    h = out.shape[1]
-    n_blocks = min(n_threads, h)  # n_threads: threads(), read outside (cache)
-    mode = get_fp_mode()
-    for c in numba.prange(n_blocks):
-        saved = get_fp_mode()
-        set_fp_mode(mode)
-        k0, k1 = c * h // n_blocks, (c + 1) * h // n_blocks
-        _csr_rows_t_columns(indptr, indices, data, rows, D, out, k0, k1)
+        if transposed:
+            _csr_rows_t_columns(indptr, indices, data, rows, B, out, k0, k1)
+        else:
+            _csr_rows_columns(indptr, indices, data, rows, B, out, k0, k1)
         set_fp_mode(saved)
 
 

@@ -118,12 +118,15 @@ class SparseRows(NamedTuple):
             out[...] = self.as_scipy() @ W
             return out
         arrays = self.indptr, self.indices, self.data, self.rows
-        name = "csr_rows_t_matmul" if self.transposed else "csr_rows_matmul"
         if _kernels.parallel() and out.shape[1] >= PARALLEL_MIN_WIDTH:
             # The same floats, see skmlp._kernels_numba.
-            getattr(kernels, name + "_parallel")(*arrays, W, out, kernels.threads())
+            kernels.csr_rows_product_parallel(
+                *arrays, W, out, self.transposed, kernels.threads()
+            )
+        elif self.transposed:
+            kernels.csr_rows_t_matmul(*arrays, W, out)
         else:
-            getattr(kernels, name)(*arrays, W, out)
+            kernels.csr_rows_matmul(*arrays, W, out)
         return out
 
     def __matmul__(self, W):
