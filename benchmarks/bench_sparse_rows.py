@@ -4,6 +4,7 @@ Run from the repository root (numba installed)::
 
     python benchmarks/bench_sparse_rows.py
     python benchmarks/bench_sparse_rows.py --widths 25 64 --repeats 9
+    python benchmarks/bench_sparse_rows.py --threads 2   # all cores
 
 For MNIST batches of 200 rows (pixels / 255, 81% zeros; random rows of the
 same density without ``../shared/data/mnist-10k.csv.gz``) and first layers
@@ -14,6 +15,13 @@ preallocated output, the batch already gathered) and as the compiled
 kernels of ``skmlp._kernels_numba`` do on sparse rows (nothing gathered),
 and prints the medians (CPU microseconds per call, ``time.process_time``)
 and the ratios.  These ratios chose ``skmlp._sparse_rows.MIN_WIDTH``.
+
+``--threads N`` (N > 1) times the same products on N threads instead, in
+wall-clock microseconds: BLAS on N threads, the one-thread kernels, and the
+``numba-parallel`` backend's products (``csr_rows_product_parallel``: the
+output's columns split over N threads, the same floats).  These ratios
+decide whether the parallel products pay; ``skmlp._sparse_rows`` uses them
+only with ``SKMLP_KERNELS=numba-parallel``.
 """
 
 import argparse
@@ -22,8 +30,17 @@ import time
 from functools import partial
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+def _threads_asked():
+    """``--threads``, read before numpy starts its BLAS thread pool."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--threads", type=int, default=1)
+    return early.parse_known_args()[0].threads
+
+
+if _threads_asked() == 1:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
@@ -42,14 +59,61 @@ def pixels():
     return X, "random, 19% nonzero (no MNIST file)"
 
 
-def median_us(call, number, repeats):
+def median_us(call, number, repeats, clock=time.process_time):
     times = []
     for _ in range(repeats):
-        start = time.process_time()
+        start = clock()
         for _ in range(number):
             call()
-        times.append((time.process_time() - start) / number * 1e6)
+        times.append((clock() - start) / number * 1e6)
     return float(np.median(times))
+
+
+def parallel_table(X, widths, threads, number, repeats):
+    """The products on ``threads`` threads: BLAS, one-thread and parallel kernels."""
+    import numba
+    import threadpoolctl
+
+    from skmlp import _kernels
+    from skmlp._sparse_rows import SparseRowTaker
+
+    numba.set_num_threads(threads)
+    print(f"{threads} threads, wall-clock us per call")
+    print("| dtype | units | BLAS fwd | sparse fwd | parallel fwd | BLAS grad "
+          "| sparse grad | parallel grad | BLAS / parallel, both |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rng = np.random.default_rng(0)
+    rows = rng.permutation(X.shape[0])[:200]
+    clock = partial(median_us, number=number, repeats=repeats, clock=time.perf_counter)
+    with threadpoolctl.threadpool_limits(threads), _kernels.use("numba"):
+        kernels = _kernels.compiled()
+        for dtype in (np.float32, np.float64):
+            Xd = X.astype(dtype)
+            batch = SparseRowTaker(Xd)(rows)
+            arrays = batch.indptr, batch.indices, batch.data, batch.rows
+            dense = Xd[rows]
+            for width in widths:
+                W = (rng.standard_normal((784, width)) * 0.05).astype(dtype)
+                D = rng.standard_normal((200, width)).astype(dtype)
+                out, grad = np.empty((200, width), dtype), np.empty((784, width), dtype)
+                par = kernels.csr_rows_product_parallel
+                calls = (
+                    partial(np.matmul, dense, W, out=out),
+                    partial(kernels.csr_rows_matmul, *arrays, W, out),
+                    partial(par, *arrays, W, out, False, threads),
+                    partial(np.matmul, dense.T, D, out=grad),
+                    partial(kernels.csr_rows_t_matmul, *arrays, D, grad),
+                    partial(par, *arrays, D, grad, True, threads),
+                )
+                for call in calls:  # compile, warm the pools
+                    call()
+                t = [clock(call) for call in calls]
+                print(
+                    f"| {np.dtype(dtype).name} | {width} | "
+                    + " | ".join(f"{x:.0f}" for x in t)
+                    + f" | {(t[0] + t[3]) / (t[2] + t[5]):.2f} |",
+                    flush=True,
+                )
 
 
 def main():
@@ -57,7 +121,14 @@ def main():
     parser.add_argument("--widths", type=int, nargs="+", default=[25, 64, 128, 256])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--number", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if args.threads > 1:
+        X, source = pixels()
+        print(f"data: {source}; batch 200; load {os.getloadavg()}")
+        parallel_table(X, args.widths, args.threads, args.number, args.repeats)
+        print(f"load at end {os.getloadavg()}")
+        return
 
     from skmlp import _kernels
     from skmlp._sparse_rows import SparseRowTaker
