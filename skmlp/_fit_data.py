@@ -272,7 +272,7 @@ class BatchTaker:
         # mode="clip": with the default mode="raise" NumPy gathers into a
         # temporary and then copies it into ``out`` (3.5x slower); the rows
         # are a permutation of range(n_samples), always in bounds.
-        return np.take(self.X, rows, axis=0, out=self.buffer[: len(rows)], mode="clip")
+        return self.X.take(rows, axis=0, out=self.buffer[: len(rows)], mode="clip")
 
 
 PREDICT_CHUNK = 8192

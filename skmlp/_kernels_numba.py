@@ -451,7 +451,12 @@ def threads():
 
 def supports(first, *others):
     """Whether the kernels take these arrays: one float dtype, C-contiguous."""
+    # Called several times per minibatch: a plain loop (a generator under
+    # all() cost more than the small kernels it guards).
     dtype = first.dtype
     if dtype not in _FLOATS or not first.flags.c_contiguous:
         return False
-    return all(a.dtype == dtype and a.flags.c_contiguous for a in others)
+    for a in others:
+        if a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True

@@ -12,6 +12,7 @@ step a single vectorised update, gives L-BFGS its packed vector for free,
 and lets the L2 term be added to the gradient in one call.
 """
 
+import functools
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -143,6 +144,8 @@ def glorot_uniform(layer_units, activation, random_state, dtype):
 
 def _dot(A, W, out=None):
     """``A @ W`` for dense or sparse ``A``, written into ``out`` when given."""
+    if type(A) is np.ndarray:  # the common case first: sp.issparse is slow
+        return np.matmul(A, W, out=out)
     if isinstance(A, SparseRows):  # a training batch whose zeros are skipped
         return A.dot(W, out)
     if sp.issparse(A):
@@ -445,7 +448,7 @@ def backward(
     )
     # Column sums as a vector-matrix product: one BLAS call, several times
     # faster than np.sum(delta, axis=0) on a batch-sized delta.
-    ones = np.ones(delta.shape[0], dtype=delta.dtype)
+    ones = _ones(delta.shape[0], delta.dtype)
     for l in range(len(params.coefs) - 1, -1, -1):
         _dot(activations[l].T, delta, out=grad.coefs[l])
         np.matmul(ones, delta, out=grad.intercepts[l])
@@ -460,6 +463,14 @@ def backward(
         # float(): a NumPy float64 alpha would promote float32 to float64.
         _add_l2(grad, params, float(alpha / sw_sum), kernels)
     return grad
+
+
+@functools.lru_cache(maxsize=8)
+def _ones(n, dtype):
+    """A read-only vector of ``n`` ones (the same few sizes every batch)."""
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def _derivative(activation, A, delta, kernels):
