@@ -39,10 +39,11 @@ DEFAULT_HIDDEN = (768,)
 # (epochs, width, two layers, rate, alpha, smoothing, batch, dropout,
 # warm-up): +0.3 points at 10,000 and 13,000 training rows, +0.1 at 3,000,
 # within noise at 1,000 (-0.1 median, +0.3 mean), in 0.6x MLPClassifier()'s
-# time at 10,000 rows (0.7-0.9x at 1,000-3,000; 0.8-1.0x in CPU time at
-# 13,000).  With --augment 768 units cost 1.4-1.5x the time (3.2-3.6x
-# MLPClassifier()'s CPU time at 13,000 rows) for +0.3 points at 1,000-3,000
-# rows and none at 10,000-13,000, so --augment keeps 512.
+# time at 10,000 rows (0.7-0.9x at 1,000-3,000; at 13,000 about its time,
+# 0.96-1.16x, where 512 units for 20 epochs took 0.55x).  With --augment
+# 768 units cost 1.4-1.5x the time (3.2-3.6x MLPClassifier()'s CPU time at
+# 13,000 rows) for +0.3 points at 1,000-3,000 rows and none at
+# 10,000-13,000, so --augment keeps 512.
 DEFAULT_AUGMENT_HIDDEN = (512,)
 DEFAULT_SOLVER = "adam"
 DEFAULT_EPOCHS = 30
