@@ -30,6 +30,7 @@ from ._cli_parser import (
     CONSTANT_RATE_PATIENCE,
     DEFAULT_ALPHA,
     DEFAULT_AUGMENT_EPOCHS,
+    DEFAULT_AUGMENT_HIDDEN,
     DEFAULT_BATCH_SIZE,
     DEFAULT_DROPOUT,
     DEFAULT_DTYPE,
@@ -78,7 +79,7 @@ def scale_pixels(X):
 
 def build_pipeline(
     *,
-    hidden=DEFAULT_HIDDEN,
+    hidden=None,
     solver=DEFAULT_SOLVER,
     epochs=None,
     validation_fraction=DEFAULT_VALIDATION_FRACTION,
@@ -105,7 +106,8 @@ def build_pipeline(
     ``epochs`` is then an upper bound (None: the default, which depends on
     ``augment`` and on ``n_images``, the number of images to train on).
     ``augment`` shifts the training images by up to ``max_shift`` pixels
-    (:class:`skmlp.augment.ImageShift`).  The
+    (:class:`skmlp.augment.ImageShift`).  ``hidden`` None: the default
+    hidden layer sizes, which depend on ``augment``.  The
     network computes in ``dtype`` (float32 by default, asked for explicitly:
     the estimator's own default follows the input).
     """
@@ -115,6 +117,8 @@ def build_pipeline(
     from ._classifier import NumpyMLPClassifier
     from .augment import ImageShift
 
+    if hidden is None:
+        hidden = DEFAULT_AUGMENT_HIDDEN if augment else DEFAULT_HIDDEN
     if epochs is None:
         epochs = DEFAULT_AUGMENT_EPOCHS if augment else DEFAULT_EPOCHS
         if not augment and n_images is not None and n_images >= LARGE_DATA_IMAGES:

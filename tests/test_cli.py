@@ -372,9 +372,13 @@ def test_help(command):
     for option in OPTIONS[command]:
         assert option in text, option
     if command in ("demo", "train"):
-        from skmlp._cli_parser import DEFAULT_HIDDEN
+        from skmlp._cli_parser import DEFAULT_AUGMENT_HIDDEN, DEFAULT_HIDDEN
 
-        assert f"(default: {','.join(map(str, DEFAULT_HIDDEN))})" in text
+        default, augmented = (
+            ",".join(map(str, sizes))
+            for sizes in (DEFAULT_HIDDEN, DEFAULT_AUGMENT_HIDDEN)
+        )
+        assert f"(default: {default}; {augmented} with --augment)" in text
         assert "MLPClassifier()" in text  # the measured comparison
         assert "epochs without improvement" in text  # the progress note
 
@@ -602,7 +606,7 @@ def test_build_pipeline_defaults_and_augment():
 
     clf = build_pipeline()[-1]
     # The measured defaults (benchmarks/RESULTS_cli_defaults.md).
-    assert clf.hidden_layer_sizes == (512,) and clf.alpha == 0.1
+    assert clf.hidden_layer_sizes == (768,) and clf.alpha == 0.1
     assert clf.lr_schedule == "cosine" and clf.label_smoothing == 0.2
     # Every image trains (nothing held out), the last epoch is kept.
     assert clf.max_iter == 30 and not clf.early_stopping
@@ -615,15 +619,34 @@ def test_build_pipeline_defaults_and_augment():
     assert build_pipeline(patience=3)[-1].n_iter_no_change == 3
     augmented = build_pipeline(augment=True, max_shift=3)[-1]
     assert augmented.max_iter == 60 and augmented.n_iter_no_change == 60
+    # --augment keeps the recipe's 512 units (768 cost 1.5x its time).
+    assert augmented.hidden_layer_sizes == (512,)
+    assert build_pipeline(augment=True, hidden=(64,))[-1].hidden_layer_sizes == (64,)
+    assert build_pipeline(hidden=(64, 32))[-1].hidden_layer_sizes == (64, 32)
     assert isinstance(augmented.augment, ImageShift)
     assert augmented.augment.get_params() == {"shape": (28, 28), "max_shift": 3}
     assert build_pipeline(augment=True, epochs=7)[-1].max_iter == 7
     # Fewer epochs from 5,000 images up (as accurate there, faster).
     assert build_pipeline(n_images=4999)[-1].max_iter == 30
-    assert build_pipeline(n_images=42000)[-1].max_iter == 20
-    assert build_pipeline(n_images=42000)[-1].n_iter_no_change == 20
+    assert build_pipeline(n_images=5000)[-1].max_iter == 25
+    assert build_pipeline(n_images=42000)[-1].max_iter == 25
+    assert build_pipeline(n_images=42000)[-1].n_iter_no_change == 25
     assert build_pipeline(n_images=42000, epochs=30)[-1].max_iter == 30
     assert build_pipeline(n_images=42000, augment=True)[-1].max_iter == 60
+
+
+def test_hidden_default_follows_augment_from_the_command_line():
+    from skmlp._cli import _pipeline_from_args
+    from skmlp._cli_parser import build_parser
+
+    def hidden(*argv):
+        args = build_parser().parse_args(["train", "x.csv", *argv])
+        return _pipeline_from_args(args, n_images=10000)[-1].hidden_layer_sizes
+
+    assert hidden() == (768,)
+    assert hidden("--augment") == (512,)
+    assert hidden("--augment", "--hidden", "300,100") == (300, 100)
+    assert hidden("--hidden", "512") == (512,)
 
 
 def test_scale_pixels():
