@@ -47,6 +47,8 @@ from ._cli_parser import (
     DEFAULT_WEIGHT_DECAY,
     DEMO_SPLIT_SEED,
     DEMO_TEST_SIZE,
+    HUGE_DATA_EPOCHS,
+    HUGE_DATA_IMAGES,
     LARGE_DATA_EPOCHS,
     LARGE_DATA_IMAGES,
     N_PIXELS,
@@ -123,6 +125,8 @@ def build_pipeline(
         epochs = DEFAULT_AUGMENT_EPOCHS if augment else DEFAULT_EPOCHS
         if not augment and n_images is not None and n_images >= LARGE_DATA_IMAGES:
             epochs = LARGE_DATA_EPOCHS
+        if not augment and n_images is not None and n_images >= HUGE_DATA_IMAGES:
+            epochs = HUGE_DATA_EPOCHS
     if patience is None:
         patience = epochs if lr_schedule == "cosine" else CONSTANT_RATE_PATIENCE
     # lbfgs trains on the full batch and has no early stopping.

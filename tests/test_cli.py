@@ -626,11 +626,14 @@ def test_build_pipeline_defaults_and_augment():
     assert isinstance(augmented.augment, ImageShift)
     assert augmented.augment.get_params() == {"shape": (28, 28), "max_shift": 3}
     assert build_pipeline(augment=True, epochs=7)[-1].max_iter == 7
-    # Fewer epochs from 5,000 images up (as accurate there, faster).
+    # Fewer epochs from 5,000 images up (as accurate there, faster), fewer
+    # still from 12,000 (MLPClassifier()'s time otherwise).
     assert build_pipeline(n_images=4999)[-1].max_iter == 30
     assert build_pipeline(n_images=5000)[-1].max_iter == 25
-    assert build_pipeline(n_images=42000)[-1].max_iter == 25
-    assert build_pipeline(n_images=42000)[-1].n_iter_no_change == 25
+    assert build_pipeline(n_images=11999)[-1].max_iter == 25
+    assert build_pipeline(n_images=12000)[-1].max_iter == 20
+    assert build_pipeline(n_images=42000)[-1].max_iter == 20
+    assert build_pipeline(n_images=42000)[-1].n_iter_no_change == 20
     assert build_pipeline(n_images=42000, epochs=30)[-1].max_iter == 30
     assert build_pipeline(n_images=42000, augment=True)[-1].max_iter == 60
 
