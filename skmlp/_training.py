@@ -21,8 +21,11 @@ so that ``dtype=float64`` and the same ``random_state`` give the same
 ``coefs_``.
 """
 
+import contextlib
+import functools
 import warnings
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -53,9 +56,11 @@ from ._sparse_rows import SparseRowTaker, skips_zeros
 
 __all__ = [
     "FitRun",
+    "SMALL_PRODUCT",
     "TrainingSet",
     "ValidationSet",
     "apply_update",
+    "blas_threads",
     "fit_stochastic",
     "resume_monitor",
     "train_step",
@@ -271,6 +276,56 @@ def apply_update(params, grad, optimizer, hp, rate, l2=0.0):
     )
 
 
+# ------------------------------------------------------------- BLAS threads
+SMALL_PRODUCT = 2**21
+"""Multiply-adds of a training step's largest BLAS product below which the
+minibatches run on one BLAS thread.  Such products are too small to share:
+on the quiet 2-core machine of ``benchmarks/RESULTS.md`` a second thread
+bought 4% on the 784-25-15-10 network in float64 (whose products after the
+sparse first layer are 200 x 25 x 15), while with one other busy process
+``skmlp train``'s default (768 units: 200 x 768 x 10 after the sparse first
+layer) took 23-35 s on OpenBLAS's two threads against 7.7 s on one, every
+small product waiting for the busy core."""
+
+
+def blas_threads(layer_units, batch_size, sparse_first):
+    """BLAS threads for the minibatches: 1 when every product is small.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input and output included.
+    batch_size : int
+    sparse_first : bool
+        Whether the first layer's products skip zeros (compiled, not BLAS).
+
+    Returns
+    -------
+    limit : int or None
+        1, or None to leave BLAS's thread count as it is.
+    """
+    sizes = [batch_size * a * b for a, b in pairwise(layer_units)]
+    if sparse_first:
+        sizes = sizes[1:]
+    return 1 if max(sizes, default=0) < SMALL_PRODUCT else None
+
+
+@functools.cache
+def _blas_controller():
+    # Built once: a fresh threadpool_limits scans the loaded libraries
+    # (5 ms), the controller's limit does not (0.06 ms, every epoch).
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _blas_limit(limit):
+    """A context running BLAS on at most ``limit`` threads (None: unchanged)."""
+    if limit is None:
+        return contextlib.nullcontext()
+    return _blas_controller().limit(limits=limit, user_api="blas")
+
+
 # -------------------------------------------------------------- around epochs
 def _stochastic_state(problem):
     """The fitted state a stochastic fit continues: the estimator's, or none
@@ -356,6 +411,8 @@ class FitRun:
     sample_idx : ndarray of shape (n_samples,)
         Positions of the training rows in X, in this epoch's order.
     batch_size : int
+    blas_limit : int or None
+        BLAS threads for the minibatches (:func:`blas_threads`).
     n_iter : int
         Epochs completed by this call.
     loss : float or None
@@ -381,6 +438,7 @@ class FitRun:
     take_y: BatchTaker
     sample_idx: np.ndarray
     batch_size: int
+    blas_limit: object = None
     n_iter: int = 0
     loss: object = None
     rate: float = 0.0
@@ -402,6 +460,7 @@ class FitRun:
         rows = train.rows
         sample_idx = np.arange(train.X.shape[0], dtype=int) if rows is None else rows
         batch_size = hp.resolved_batch_size(sample_idx.shape[0])
+        sparse = skips_zeros(train.X, problem.layer_units[1], hp.augment)
         return cls(
             problem=problem,
             schedule=hp.schedule(),
@@ -416,14 +475,11 @@ class FitRun:
                 np.empty((batch_size, units), dtype=params.flat.dtype)
                 for units in problem.layer_units[1:]
             ],
-            take=(
-                SparseRowTaker(train.X)
-                if skips_zeros(train.X, problem.layer_units[1], hp.augment)
-                else BatchTaker(train.X, batch_size)
-            ),
+            take=SparseRowTaker(train.X) if sparse else BatchTaker(train.X, batch_size),
             take_y=BatchTaker(train.Y, batch_size),  # 14 against 34 us for Y[rows]
             sample_idx=sample_idx,
             batch_size=batch_size,
+            blas_limit=blas_threads(problem.layer_units, batch_size, sparse),
             loss=problem.fitted.get("loss_"),
         )
 
@@ -485,7 +541,10 @@ class FitRun:
         # (see skmlp._fpenv); float64 is left exact: it is the oracle.  Only
         # around the NumPy updates: callbacks and the validation pass run
         # in the caller's floating-point mode.
-        with flush_subnormals(params.flat.dtype == np.float32):
+        with (
+            flush_subnormals(params.flat.dtype == np.float32),
+            _blas_limit(self.blas_limit),
+        ):
             for batch in gen_batches(n_samples, self.batch_size):
                 rows = batch if slices else self.sample_idx[batch]
                 X_batch, Y_batch = self.take(rows), self.take_y(rows)

@@ -290,3 +290,45 @@ def test_fit_stochastic_runs_without_an_estimator(solver):
     assert attributes["loss_curve_"] == est.loss_curve_
     assert attributes["t_"] == est.t_ == 7 * 90
     assert attributes["_optimizer_state"]["clock"] == {"epoch": 7, "drops": 0}
+
+
+def test_blas_threads_limits_small_products_only():
+    from skmlp._training import SMALL_PRODUCT, blas_threads
+
+    # skmlp train's default: 200 x 768 x 10 after the sparse first layer.
+    assert blas_threads([784, 768, 10], 200, sparse_first=True) == 1
+    # The same network with dense batches (--augment) keeps BLAS's threads.
+    assert blas_threads([784, 768, 10], 200, sparse_first=False) is None
+    assert blas_threads([784, 256, 128, 10], 200, sparse_first=True) is None
+    assert blas_threads([64, 64, 10], 200, sparse_first=False) == 1
+    # The bound is strict: a product of exactly SMALL_PRODUCT shares threads.
+    assert blas_threads([SMALL_PRODUCT // 8, 4, 2], 2, sparse_first=False) is None
+    assert blas_threads([SMALL_PRODUCT // 8 - 1, 4, 2], 2, sparse_first=False) == 1
+
+
+@pytest.mark.parametrize("hidden, expected", [((8,), 1), ((1024, 512), None)])
+def test_minibatches_of_small_networks_run_on_one_blas_thread(
+    monkeypatch, hidden, expected
+):
+    import threadpoolctl
+
+    import skmlp._training as training
+
+    seen = []
+    original = training.train_step
+
+    def recording(*args, **kwargs):
+        info = threadpoolctl.threadpool_info()
+        seen.append(max(i["num_threads"] for i in info if i["user_api"] == "blas"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_step", recording)
+    X, y = make_classification(n_samples=400, n_features=20, random_state=0)
+    clf = NumpyMLPClassifier(hidden_layer_sizes=hidden, max_iter=2, random_state=0)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        after = threadpoolctl.threadpool_info()
+    assert seen and set(seen) == {1 if expected == 1 else 2}
+    # The limit is lifted after the minibatches.
+    assert max(i["num_threads"] for i in after if i["user_api"] == "blas") == 2
