@@ -385,6 +385,68 @@ def csr_rows_t_matmul(indptr, indices, data, rows, D, out):
             _add1(out[indices[p]], data[p], d)
 
 
+@numba.njit(inline="always", **_JIT)
+def _add4_in_order(o, v0, a0, v1, a1, v2, a2, v3, a3):
+    # Four entries added one after the other (the same floats as four
+    # separate passes), with o loaded and stored once.
+    for k in range(o.shape[0]):
+        o[k] = (((o[k] + v0 * a0[k]) + v1 * a1[k]) + v2 * a2[k]) + v3 * a3[k]
+
+
+@numba.njit(**_JIT)
+def csr_rows_t_matmul_by_column(indptr, indices, data, rows, D, out):
+    """:func:`csr_rows_t_matmul`'s floats, one output row at a time.
+
+    Each output row adds its column's stored entries in batch order, one
+    after the other, as :func:`csr_rows_t_matmul` does; but the batch's
+    entries are first sorted by column (a counting sort), and each row of
+    ``out`` is then summed in place while it sits in the L1 cache, four
+    entries per load and store, instead of every stored entry updating a
+    row of an ``out`` that may not fit the L2 cache (784 x 256 float64 is
+    1.6 MB).  Pays from ``skmlp._sparse_rows.BY_COLUMN_MIN_WIDTH`` columns:
+    below, the sort is most of the cost.  (Written for the stacked search's
+    wide first layer, issue 15.)
+
+    indptr, indices, data : a CSR matrix A with sorted, unique columns;
+    rows : (n_rows,); D : (n_rows, n_units) C-contiguous; out :
+    (A's n_columns, n_units) C-contiguous.
+    """
+    n_cols = out.shape[0]
+    start = np.zeros(n_cols + 1, dtype=np.int64)
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for p in range(indptr[i], indptr[i + 1]):
+            start[indices[p] + 1] += 1
+    for j in range(n_cols):
+        start[j + 1] += start[j]
+    fill = start[:n_cols].copy()
+    entry_row = np.empty(start[n_cols], dtype=np.int64)
+    entry_value = np.empty(start[n_cols], dtype=data.dtype)
+    for r in range(rows.shape[0]):  # batch order within each column
+        i = rows[r]
+        for p in range(indptr[i], indptr[i + 1]):
+            q = fill[indices[p]]
+            entry_row[q], entry_value[q] = r, data[p]
+            fill[indices[p]] = q + 1
+    zero = out.dtype.type(0)
+    for j in range(n_cols):
+        o = out[j]
+        o[:] = zero
+        q, end = start[j], start[j + 1]
+        while q + 4 <= end:
+            _add4_in_order(
+                o,
+                entry_value[q], D[entry_row[q]],
+                entry_value[q + 1], D[entry_row[q + 1]],
+                entry_value[q + 2], D[entry_row[q + 2]],
+                entry_value[q + 3], D[entry_row[q + 3]],
+            )  # fmt: skip
+            q += 4
+        while q < end:
+            _add1(o, entry_value[q], D[entry_row[q]])
+            q += 1
+
+
 # The parallel products split the output's columns over numba's threads:
 # every element is then the same sum, in the same order, as on one thread.
 # The thread count is an argument: numba.get_num_threads() inside a kernel

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from . import _kernels
 
 __all__ = [
+    "BY_COLUMN_MIN_WIDTH",
     "MAX_DENSITY",
     "MIN_WIDTH",
     "PARALLEL_MIN_WIDTH",
@@ -51,6 +52,14 @@ BLAS: float32 0.84-0.99x at 25 units, 1.9x at 64, 4.3x at 256; float64
 1.5x at 25, 2.0x at 64, 2.2x at 256.  In whole fits of 784-25-15-10,
 float32 sparse rows were 0.9x (slower), float64 1.2x."""
 
+
+BY_COLUMN_MIN_WIDTH = {np.dtype(np.float32): 256, np.dtype(np.float64): 128}
+"""Narrowest weight gradient, by dtype, computed one output row at a time
+(``csr_rows_t_matmul_by_column``, the same floats as the scatter of
+``csr_rows_t_matmul``).  MNIST batches of 200 rows, one thread, against the
+scatter (load 2.3-2.6): float32 0.75-1.19x at 64 units, 0.95 at 128, 1.31-1.35
+at 256, 1.55-1.58 at 512; float64 0.81-0.87 at 64, 1.25-1.32 at 128,
+1.41-1.60 at 256, 1.34-1.48 at 512."""
 
 PARALLEL_MIN_WIDTH = 64
 """Narrowest output for which the ``numba-parallel`` backend splits a
@@ -124,7 +133,10 @@ class SparseRows(NamedTuple):
                 *arrays, W, out, self.transposed, kernels.threads()
             )
         elif self.transposed:
-            kernels.csr_rows_t_matmul(*arrays, W, out)
+            if out.shape[1] >= BY_COLUMN_MIN_WIDTH.get(out.dtype, np.inf):
+                kernels.csr_rows_t_matmul_by_column(*arrays, W, out)
+            else:
+                kernels.csr_rows_t_matmul(*arrays, W, out)
         else:
             kernels.csr_rows_matmul(*arrays, W, out)
         return out

@@ -71,7 +71,7 @@ def test_forward_product_within_rounding_bound(dtype, width):
 
 @needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("width", [1, 25, 64])
+@pytest.mark.parametrize("width", [1, 25, 64, 128, 300])
 def test_weight_gradient_is_scipys_transposed_product(dtype, width):
     X = _mostly_zeros(60, 50, 0.25, dtype)
     rng = np.random.default_rng(2)
@@ -83,6 +83,53 @@ def test_weight_gradient_is_scipys_transposed_product(dtype, width):
     expected = np.asarray(sp.csr_matrix(X)[rows].T @ D)
     np.testing.assert_array_equal(got, expected)
     assert _within_sum_bound(got, X[rows].T, D)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("width", [1, 3, 8, 33])
+def test_gradient_by_column_gives_the_scatters_bits(dtype, width):
+    from skmlp import _kernels_numba as k
+
+    # Columns with 0-9 stored entries in the batch (the four-at-a-time loop
+    # and its tail), all-zero rows, and a row taken twice.
+    X = _mostly_zeros(40, 30, 0.2, dtype, seed=5)
+    X[3] = 0.0
+    rows = np.array([7, 3, 11, 7, *range(20, 40)])
+    taker = SparseRowTaker(X)
+    indptr, indices, data = taker.indptr, taker.indices, taker.data
+    D = np.random.default_rng(6).standard_normal((len(rows), width)).astype(dtype)
+    scatter = np.full((30, width), np.nan, dtype=dtype)
+    by_column = np.full((30, width), np.nan, dtype=dtype)
+    k.csr_rows_t_matmul(indptr, indices, data, rows, D, scatter)
+    k.csr_rows_t_matmul_by_column(indptr, indices, data, rows, D, by_column)
+    np.testing.assert_array_equal(by_column, scatter)
+    assert _within_sum_bound(by_column, X[rows].T, D)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype, width, by_column", [
+    (np.float32, 255, False), (np.float32, 256, True),
+    (np.float64, 127, False), (np.float64, 128, True),
+])  # fmt: skip
+def test_wide_weight_gradients_are_summed_by_column(
+    monkeypatch, dtype, width, by_column
+):
+    from skmlp import _kernels_numba as k
+
+    called = []
+    for name in ("csr_rows_t_matmul", "csr_rows_t_matmul_by_column"):
+        kernel = getattr(k, name)
+        monkeypatch.setattr(
+            k, name, lambda *a, _n=name, _k=kernel: called.append(_n) or _k(*a)
+        )
+    X = _mostly_zeros(20, 16, 0.3, dtype)
+    D = np.ones((5, width), dtype=dtype)
+    with _kernels.use("numba"):
+        _batch(X, np.arange(5)).T.dot(D)
+    assert called == [
+        "csr_rows_t_matmul_by_column" if by_column else "csr_rows_t_matmul"
+    ]
 
 
 @needs_numba
