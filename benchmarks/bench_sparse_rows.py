@@ -14,7 +14,9 @@ forward product ``X_batch @ W`` and the weight gradient
 preallocated output, the batch already gathered) and as the compiled
 kernels of ``skmlp._kernels_numba`` do on sparse rows (nothing gathered),
 and prints the medians (CPU microseconds per call, ``time.process_time``)
-and the ratios.  These ratios chose ``skmlp._sparse_rows.MIN_WIDTH``.
+and the ratios.  These ratios chose ``skmlp._sparse_rows.MIN_WIDTH``; the
+last two columns, the gradient's two kernels (the scatter and the sum by
+column, the same floats), chose ``BY_COLUMN_MIN_WIDTH``.
 
 ``--threads N`` (N > 1) times the same products on N threads instead, in
 wall-clock microseconds: BLAS on N threads, the one-thread kernels, and the
@@ -136,8 +138,9 @@ def main():
     X, source = pixels()
     print(f"data: {source}; batch 200; one thread; load {os.getloadavg()}")
     print("| dtype | units | BLAS fwd us | sparse fwd us | BLAS grad us "
-          "| sparse grad us | fwd ratio | grad ratio | both ratio |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| sparse grad us | fwd ratio | grad ratio | both ratio "
+          "| scatter grad us | by-column grad us |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rng = np.random.default_rng(0)
     rows = rng.permutation(X.shape[0])[:200]
     with _kernels.use("numba"):
@@ -150,17 +153,23 @@ def main():
                 D = rng.standard_normal((200, width)).astype(dtype)
                 out, grad = np.empty((200, width), dtype), np.empty((784, width), dtype)
                 batch.dot(W, out), batch.T.dot(D, grad)  # compile
+                kernels = _kernels.compiled()
+                arrays = batch.indptr, batch.indices, batch.data, batch.rows
                 calls = (
                     partial(np.matmul, dense, W, out=out),
                     partial(batch.dot, W, out),
                     partial(np.matmul, dense.T, D, out=grad),
-                    partial(batch.T.dot, D, grad),
+                    partial(batch.T.dot, D, grad),  # whichever the dispatch picks
+                    # The two gradient kernels (BY_COLUMN_MIN_WIDTH chose):
+                    partial(kernels.csr_rows_t_matmul, *arrays, D, grad),
+                    partial(kernels.csr_rows_t_matmul_by_column, *arrays, D, grad),
                 )
                 t = [median_us(call, args.number, args.repeats) for call in calls]
                 print(
                     f"| {np.dtype(dtype).name} | {width} | {t[0]:.0f} | {t[1]:.0f} "
                     f"| {t[2]:.0f} | {t[3]:.0f} | {t[0] / t[1]:.2f} "
-                    f"| {t[2] / t[3]:.2f} | {(t[0] + t[2]) / (t[1] + t[3]):.2f} |",
+                    f"| {t[2] / t[3]:.2f} | {(t[0] + t[2]) / (t[1] + t[3]):.2f} "
+                    f"| {t[4]:.0f} | {t[5]:.0f} |",
                     flush=True,
                 )
     print(f"load at end {os.getloadavg()}")
