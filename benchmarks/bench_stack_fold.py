@@ -6,7 +6,8 @@ fold's training rows, one BLAS thread, in one process: ``standalone``
 ``fit_stack`` with each variant named by ``--variants`` (``base``;
 ``dense``: shared batches never skip zeros;
 ``rowgrad``: their weight gradient row by row; ``widedense``: dense,
-the first layer one wide BLAS product).  The contenders run
+the first layer one wide BLAS product; ``loopstep``: one optimizer call
+per member).  The contenders run
 interleaved, ``--repeats`` times; medians of ``time.process_time`` are
 printed, and with ``--check`` the largest difference of a stacked
 member's ``coefs_`` from its standalone fit.
@@ -72,6 +73,7 @@ VARIANTS = {
     "base": [],
     "dense": [(_batched_training, "_sparse_taker", lambda *a: None)],
     "rowgrad": [(_batched, "BY_COLUMN_MIN_WIDTH", 2**62)],
+    "loopstep": [(_batched_training, "_step_all", lambda *a: False)],
     "widedense": [
         (_batched_training, "_sparse_taker", lambda *a: None),
         (_batched, "WIDE_FIRST_LAYER", True),
