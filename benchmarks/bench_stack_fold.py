@@ -3,11 +3,12 @@
 The fits of issue 15's grid (alpha x4, learning_rate_init x3) on one
 fold's training rows, one BLAS thread, in one process: ``standalone``
 (12 ``fit`` calls, what scikit-learn's search does in a worker), and
-``fit_stack`` with each variant named by ``--variants`` (``base``;
-``dense``: shared batches never skip zeros;
-``rowgrad``: their weight gradient row by row; ``widedense``: dense,
-the first layer one wide BLAS product; ``loopstep``: one optimizer call
-per member).  The contenders run
+``fit_stack`` with each variant named by ``--variants``: ``base``;
+``dense``: shared batches never skip zeros; ``widezeros``: float32 stacks
+skip zeros when their first layers side by side are wide enough
+(``SKIP_ZEROS="wide"``); ``rowgrad``: so, with the weight gradient row by
+row; ``widedense``: dense, the first layer one wide BLAS product;
+``loopstep``: one optimizer call per member.  The contenders run
 interleaved, ``--repeats`` times; medians of ``time.process_time`` are
 printed, and with ``--check`` the largest difference of a stacked
 member's ``coefs_`` from its standalone fit.
@@ -72,7 +73,11 @@ def _data(row, epochs):
 VARIANTS = {
     "base": [],
     "dense": [(_batched_training, "_sparse_taker", lambda *a: None)],
-    "rowgrad": [(_batched, "BY_COLUMN_MIN_WIDTH", 2**62)],
+    "widezeros": [(_batched_training, "SKIP_ZEROS", "wide")],
+    "rowgrad": [
+        (_batched_training, "SKIP_ZEROS", "wide"),
+        (_batched, "BY_COLUMN_MIN_WIDTH", 2**62),
+    ],
     "loopstep": [(_batched_training, "_step_all", lambda *a: False)],
     "widedense": [
         (_batched_training, "_sparse_taker", lambda *a: None),

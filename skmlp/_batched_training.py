@@ -23,6 +23,7 @@ own rows.  Each member's update is its standalone fit's optimizer step
 stack.
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -235,20 +236,28 @@ class _Stack:
         return as_stacked(self.flat if flat is None else flat, self.layer_units)
 
 
+# Which shared batches of mostly-zero inputs skip their zeros: "fit", those
+# of the members' standalone fits (skips_zeros of one member's first layer),
+# so that every member keeps its fit's floats; or "wide", in float32 also
+# when the stack's first layers side by side are wide enough.  "wide" is
+# faster on MNIST's 12 x 25 units (the wide zero-skipping product about
+# twice as fast as the members' BLAS products; a fold 1.36x) but a float32
+# member's floats then differ from its fit's by rounding, and on the
+# issue-15 MNIST row that moved two candidates' mean scores by 0.004 and
+# changed best_params_ (benchmarks/RESULTS_search.md, speed pass 3): not
+# the default.  Set by SKMLP_STACK_SKIP_ZEROS (search workers inherit it).
+SKIP_ZEROS = os.environ.get("SKMLP_STACK_SKIP_ZEROS", "fit")
+
+
 def _sparse_taker(X, width, n_members):
     """A :class:`SparseRowTaker` of X when shared batches skip its zeros.
 
-    In float64 when the standalone fit skips them (:func:`skips_zeros` of
-    its first layer): a member's floats are then its standalone fit's, as
-    the zero-skipping sums do not depend on the number of columns.  In
-    float32 also when the stack's first layers side by side (``n_members
-    * width`` columns) are wide enough: at MNIST's 12 x 25 units the wide
-    zero-skipping product was about twice as fast as the members' own BLAS
-    products (``benchmarks/RESULTS_search.md``, speed pass 3), at the cost
-    of a float32 member's floats differing from its standalone fit's by
-    rounding (the search's float32 scores are held within 0.002 by a test).
+    When the standalone fit skips them (:func:`skips_zeros` of its first
+    layer): a member's floats are then its fit's, as the zero-skipping sums
+    do not depend on the number of columns.  With ``SKIP_ZEROS == "wide"``,
+    float32 stacks also when ``n_members * width`` columns are wide enough.
     """
-    if X.dtype == np.float32:
+    if SKIP_ZEROS == "wide" and X.dtype == np.float32:
         width *= n_members
     return SparseRowTaker(X) if skips_zeros(X, width) else None
 

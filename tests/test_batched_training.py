@@ -265,11 +265,31 @@ def test_float64_members_skip_zeros_as_their_fits_do_bit_for_bit(digits, takers)
             np.testing.assert_array_equal(p, q)
 
 
-def test_float32_members_skip_zeros_within_rounding_of_their_fits(digits, takers):
-    """float32, 4 x 16 units side by side: the stack skips zeros where the
-    standalone fit (16 units) takes BLAS's products, so a member's floats
-    differ from its fit's by rounding only (small after a few epochs)."""
+def test_float32_members_below_the_fits_width_keep_their_floats(digits, takers):
+    """By default a stack skips zeros only where its members' fits do: at
+    16 float32 units they do not, so neither does the stack (bit-equal)."""
+    X, y = digits
+    X = _on_canvas(X).astype(np.float32)
+    base = NumpyMLPClassifier((16,), dtype=np.float32, random_state=0, max_iter=4)
+    members = [clone(base).set_params(**p) for p in GRID]
+    stacked, alone = _fit_both(members, X, y)
+    assert takers == [None]
+    for s, a in zip(stacked, alone):
+        for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_float32_wide_skipping_is_within_rounding_of_the_fits(
+    digits, takers, monkeypatch
+):
+    """SKIP_ZEROS="wide", float32, 4 x 16 units side by side: the stack
+    skips zeros where the standalone fit (16 units) takes BLAS's products,
+    so a member's floats differ from its fit's by rounding only (small
+    after a few epochs)."""
     pytest.importorskip("numba")
+    from skmlp import _batched_training
+
+    monkeypatch.setattr(_batched_training, "SKIP_ZEROS", "wide")
     X, y = digits
     X = _on_canvas(X).astype(np.float32)
     base = NumpyMLPClassifier((16,), dtype=np.float32, random_state=0, max_iter=5)

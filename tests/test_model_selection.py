@@ -349,17 +349,23 @@ def test_small_networks_are_scored_and_refitted_on_one_blas_thread(
     assert seen and all(s == expected for s in seen)
 
 
-def test_float32_mostly_zero_inputs_same_best_params_and_close_scores(monkeypatch):
+@pytest.mark.parametrize("skip_zeros", ["fit", "wide"])
+def test_float32_mostly_zero_inputs_same_best_params_and_scores(
+    skip_zeros, monkeypatch
+):
     """The issue's float32 equality on MNIST-like inputs (13% nonzero).
 
-    With numba a stack whose first layers side by side are wide enough
-    skips the inputs' zeros (one wide product), where each standalone fit
-    (25 units) takes BLAS's products: the sums run in another order, so the
-    float32 scores may differ by rounding; the issue asks for the same
-    ``best_params_`` and scores within 0.002.  With NumPy they are equal.
+    By default (``SKIP_ZEROS="fit"``) the members skip zeros only where
+    their standalone fits do (not at 25 float32 units): equal scores.  With
+    ``"wide"`` and numba, a stack wide enough skips the zeros in one wide
+    product while each fit takes BLAS's products, so the float32 scores may
+    differ by rounding: on this sample within the issue's 0.002 with the
+    same ``best_params_`` (on the MNIST row itself they were not, which is
+    why it is not the default: benchmarks/RESULTS_search.md).
     """
     from skmlp import _batched_training
 
+    monkeypatch.setattr(_batched_training, "SKIP_ZEROS", skip_zeros)
     X, y = load_digits(return_X_y=True)
     canvas = np.zeros((X.shape[0], 16, 16), dtype=np.float32)
     canvas[:, 4:12, 4:12] = X.reshape(-1, 8, 8) / 16
@@ -378,9 +384,9 @@ def test_float32_mostly_zero_inputs_same_best_params_and_close_scores(monkeypatc
     with threadpool_limits(1):
         ours = GridSearchCV(net, grid, cv=5).fit(X, y)
         theirs = SkGridSearchCV(net, grid, cv=5).fit(X, y)
-    numba = _kernels.backend() != "numpy"
-    assert takers and all((t is not None) == numba for t in takers)
+    wide = skip_zeros == "wide" and _kernels.backend() != "numpy"
+    assert takers and all((t is not None) == wide for t in takers)
     assert ours.best_params_ == theirs.best_params_
     for key in ("mean_test_score", "std_test_score"):
         a, b = ours.cv_results_[key], theirs.cv_results_[key]
-        np.testing.assert_allclose(a, b, rtol=0, atol=0 if not numba else 0.002)
+        np.testing.assert_allclose(a, b, rtol=0, atol=0.002 if wide else 0)
