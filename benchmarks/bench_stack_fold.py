@@ -7,8 +7,8 @@ fold's training rows, one BLAS thread, in one process: ``standalone``
 ``dense``: shared batches never skip zeros; ``widezeros``: float32 stacks
 skip zeros when their first layers side by side are wide enough
 (``SKIP_ZEROS="wide"``); ``rowgrad``: so, with the weight gradient row by
-row; ``widedense``: dense, the first layer one wide BLAS product;
-``loopstep``: one optimizer call per member.  The contenders run
+row; ``widedense``: dense, the first layer one wide BLAS product.  The
+contenders run
 interleaved, ``--repeats`` times; medians of ``time.process_time`` are
 printed, and with ``--check`` the largest difference of a stacked
 member's ``coefs_`` from its standalone fit.
@@ -78,7 +78,6 @@ VARIANTS = {
         (_batched_training, "SKIP_ZEROS", "wide"),
         (_batched, "BY_COLUMN_MIN_WIDTH", 2**62),
     ],
-    "loopstep": [(_batched_training, "_step_all", lambda *a: False)],
     "widedense": [
         (_batched_training, "_sparse_taker", lambda *a: None),
         (_batched, "WIDE_FIRST_LAYER", True),

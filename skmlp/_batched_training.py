@@ -30,7 +30,6 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
-from . import _kernels
 from ._batched import (
     as_stacked,
     backward_stacked,
@@ -187,29 +186,17 @@ class _Stack:
         # Members that clip add the L2 term in the backward pass (the norm
         # needs it); the others in their optimizer step, as train_step does.
         self.fold_l2 = np.array([r.hp.max_grad_norm is None for r in runs])
-        self.solver = first.solver
-        self.moments = [
-            np.stack([getattr(r.optimizer, name) for r in runs])
-            for name in _MOMENTS[self.solver]
-        ]
         self._views()
 
     def _views(self):
-        """Each member's Params views of ``flat`` and of the gradient buffer,
-        and its optimizer's state arrays as rows of ``moments``."""
+        """Each member's Params views of ``flat`` and of the gradient buffer."""
         self.grad = np.empty_like(self.flat)
         self.member = [as_params(row, self.layer_units) for row in self.flat]
         self.member_grad = [as_params(row, self.layer_units) for row in self.grad]
-        # The optimizers step their rows in place, one by one or all at once
-        # (_step_all): either way each keeps its own state.
-        for name, stacked in zip(_MOMENTS[self.solver], self.moments):
-            for run, row in zip(self.runs, stacked):
-                setattr(run.optimizer, name, row)
 
     def keep(self, live):
         """Drop the members not in ``live`` (indices into ``runs``)."""
         self.runs = [self.runs[i] for i in live]
-        self.moments = [stacked[live] for stacked in self.moments]
         self.flat = self.flat[live]
         self.Y = self.Y[live]
         self.sw = None if self.sw is None else self.sw[live]
@@ -260,10 +247,6 @@ def _sparse_taker(X, width, n_members):
     if SKIP_ZEROS == "wide" and X.dtype == np.float32:
         width *= n_members
     return SparseRowTaker(X) if skips_zeros(X, width) else None
-
-
-# The arrays of each solver's optimizer state, stacked by _Stack.
-_MOMENTS = {"adam": ("m", "v"), "sgd": ("velocity",)}
 
 
 def _copied(state):
@@ -357,83 +340,22 @@ def _train_batch(stack, R, shared):
         acts, inputs, Yb, params, stack.activation, stack.out,
         np.where(fold, 0.0, alpha), grad, swb, masks,
     )  # fmt: skip
-    steps = []
     for j, i in enumerate(live):
         run = runs[i]
         if not np.isfinite(losses[j]):
             run.problem = "the loss became non-finite (%r)" % losses[j]
             continue
-        sw = None if swb is None else swb[j]
-        l2 = l2_coefficient(run.hp.alpha, Yb[j], sw) if fold[j] else 0.0
-        steps.append((j, i, l2))
-        run.acc += losses[j] * m
-    if len(steps) == len(runs) and _step_all(stack, steps):
-        return Xb
-    for j, i, l2 in steps:
-        run = runs[i]
         # The member's update is its standalone fit's (train_step).
         g = (
             stack.member_grad[i]
             if every
             else as_params(grad.flat[j], stack.layer_units)
         )
+        sw = None if swb is None else swb[j]
+        l2 = l2_coefficient(run.hp.alpha, Yb[j], sw) if fold[j] else 0.0
         apply_update(stack.member[i], g, run.optimizer, run.hp, run.epoch_rate, l2)
+        run.acc += losses[j] * m
     return Xb
-
-
-def _compiled_stacked():
-    """:mod:`skmlp._kernels_stacked` when the compiled kernels are in use."""
-    if _kernels.compiled() is None:
-        return None
-    from . import _kernels_stacked
-
-    return _kernels_stacked
-
-
-def _step_all(stack, steps):
-    """Every member's :func:`apply_update` in one compiled call, if it can.
-
-    Each member's step is its standalone fit's kernel with the scalars its
-    own optimizer gives (``next_kernel_scalars``), so the floats are
-    :func:`apply_update`'s; it pays one dispatch from Python instead of an
-    optimizer call per member.  Not for clipping members (their scale
-    needs the gradient's norm: :func:`apply_update` member by member).
-
-    Parameters
-    ----------
-    steps : list of (int, int, float)
-        ``(j, i, l2)`` for every member of the stack, in order.
-
-    Returns
-    -------
-    done : bool
-        False when nothing was done (then step the members one by one).
-    """
-    kernels = _compiled_stacked()
-    if (
-        kernels is None
-        or not stack.fold_l2.all()  # a member clips its gradient
-        or not kernels.supports(stack.flat, stack.grad, *stack.moments)
-        or not all(a.flags.c_contiguous for a in (stack.flat, stack.grad))
-    ):
-        return False
-    scalars = np.empty((len(steps), 7 if stack.solver == "adam" else 5), stack.dtype)
-    for j, i, l2 in steps:
-        run = stack.runs[i]
-        scalars[j] = run.optimizer.next_kernel_scalars(
-            stack.dtype, l2, 1.0, run.epoch_rate * run.hp.weight_decay
-        )
-    n_coef = stack.member[0].n_coef
-    if stack.solver == "adam":
-        kernels.adam_step_stacked(
-            stack.flat, stack.grad, *stack.moments, n_coef, scalars
-        )
-    else:
-        nesterov = stack.runs[0].optimizer.nesterov
-        kernels.sgd_step_stacked(
-            stack.flat, stack.grad, *stack.moments, n_coef, scalars, nesterov
-        )
-    return True
 
 
 def _non_finite(stack, i, P):

@@ -21,9 +21,6 @@ __all__ = [
     "bias_softmax_stacked",
     "relu_mask_stacked",
     "log_loss_delta_stacked",
-    "adam_step_stacked",
-    "sgd_step_stacked",
-    "csr_rows_t_matmul_by_column",
 ]
 
 _single = _kernels.compiled()
@@ -31,8 +28,6 @@ bias_relu = _single.bias_relu
 bias_softmax = _single.bias_softmax
 relu_mask = _single.relu_mask
 log_loss_delta = _single.log_loss_delta
-adam_step = _single.adam_step
-sgd_step = _single.sgd_step
 
 # As skmlp._kernels_numba's: no fast-math, no ZeroDivisionError branch.
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
@@ -89,33 +84,6 @@ def log_loss_delta_stacked(P, Y, SW, weighted, sw_sums):
     """
     for m in range(P.shape[0]):
         log_loss_delta(P[m], Y[m], SW[m], weighted, sw_sums[m])
-
-
-# --- every member's optimizer step in one call -------------------------------
-# Each member's step is its standalone fit's kernel with its own scalars
-# (its Adam's / SGD's next_kernel_scalars): the same floats, one dispatch
-# from Python for the stack instead of one optimizer call per member.
-@numba.njit(**_JIT)
-def adam_step_stacked(P, G, Mo, V, n_coef, S):
-    """``adam_step(P[m], G[m], Mo[m], V[m], n_coef, *S[m])`` for every member.
-
-    P, G, Mo, V : (n_members, n_params); S : (n_members, 7), each row the
-    member's (l2, scale, b1, b2, lr_c, eps_c, keep) in P's dtype.
-    """
-    for m in range(P.shape[0]):
-        s = S[m]
-        adam_step(
-            P[m], G[m], Mo[m], V[m], n_coef, s[0], s[1], s[2], s[3], s[4], s[5], s[6]
-        )
-
-
-@numba.njit(**_JIT)
-def sgd_step_stacked(P, G, Vel, n_coef, S, nesterov):
-    """``sgd_step(P[m], G[m], Vel[m], n_coef, ..., nesterov, ...)`` for every
-    member; S : (n_members, 5), each row (l2, scale, lr, mu, keep)."""
-    for m in range(P.shape[0]):
-        s = S[m]
-        sgd_step(P[m], G[m], Vel[m], n_coef, s[0], s[1], s[2], s[3], nesterov, s[4])
 
 
 # --- the wide first layer's weight gradient, zeros skipped ------------------

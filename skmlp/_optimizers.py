@@ -114,16 +114,23 @@ class SGD:
         kernels = _kernels.compiled()
         if kernels is not None and kernels.supports(params, grad, self.velocity):
             n = params.shape[0] if n_coef is None else int(n_coef)
+            t = params.dtype.type
             kernel = (
                 kernels.sgd_step_parallel
                 if _use_parallel(kernels, params.shape[0])
                 else kernels.sgd_step
             )
-            l2_, scale_, lr, mu, keep = self.next_kernel_scalars(
-                params.dtype, l2, scale, decay
-            )
             kernel(
-                params, grad, self.velocity, n, l2_, scale_, lr, mu, self.nesterov, keep
+                params,
+                grad,
+                self.velocity,
+                n,
+                t(l2),
+                t(scale),
+                t(self.learning_rate),
+                t(self.momentum),
+                self.nesterov,
+                t(1 - decay),
             )
             return
         if l2 or scale != 1:  # the plain step pays no extra call
@@ -142,28 +149,6 @@ class SGD:
             params += v
         if decay:
             _decay(params, n_coef, decay)
-
-    def next_kernel_scalars(self, dtype, l2=0.0, scale=1.0, decay=0.0):
-        """The scalars of the compiled step, as :meth:`step` passes them.
-
-        For a caller that runs the compiled kernel itself (the stacked
-        trainer steps many optimizers in one call): ``(l2, scale,
-        learning_rate, momentum, 1 - decay)`` in ``dtype``, the arguments
-        of ``sgd_step`` after ``n_coef`` (``nesterov`` aside).
-
-        Parameters
-        ----------
-        dtype : dtype
-            The parameters' dtype.
-        l2, scale, decay : float
-            As in :meth:`step`.
-
-        Returns
-        -------
-        scalars : tuple of 5 dtype scalars
-        """
-        t = np.dtype(dtype).type
-        return t(l2), t(scale), t(self.learning_rate), t(self.momentum), t(1 - decay)
 
     def state(self):
         """The optimizer's state as plain numbers and arrays.
@@ -262,8 +247,15 @@ class Adam:
         decay : float, default=0.0
             Decoupled weight decay of this step (``rate * weight_decay``).
         """
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        # Python floats (math.sqrt, float()): a NumPy float64 scalar would make
+        # every float32 operation below run in float64 (NEP 50), 8x slower.
+        root = math.sqrt(1 - b2)
+        lr_t = float(self.learning_rate) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         kernels = _kernels.compiled()
         if kernels is not None and kernels.supports(params, grad, self.m, self.v):
+            t = params.dtype.type
             kernel = (
                 kernels.adam_step_parallel
                 if _use_parallel(kernels, params.shape[0])
@@ -275,12 +267,15 @@ class Adam:
                 self.m,
                 self.v,
                 params.shape[0] if n_coef is None else int(n_coef),
-                *self.next_kernel_scalars(params.dtype, l2, scale, decay),
+                t(l2),
+                t(scale),
+                t(b1),
+                t(b2),
+                t(lr_t * (1 - b1) / root),
+                t(self.epsilon / root),
+                t(1 - decay),
             )
             return
-        self.t += 1
-        b1, b2 = self.beta_1, self.beta_2
-        root, lr_t = self._rates()
         if l2 or scale != 1:  # the plain step pays no extra call
             n_coef = _prepare(params, grad, l2, n_coef, scale)
         m, v, tmp = self.m, self.v, self._scratch
@@ -296,49 +291,6 @@ class Adam:
         params -= tmp
         if decay:
             _decay(params, n_coef, decay)
-
-    def _rates(self):
-        """``sqrt(1 - beta_2)`` and the bias-corrected rate of step ``t``."""
-        b1, b2 = self.beta_1, self.beta_2
-        # Python floats (math.sqrt, float()): a NumPy float64 scalar would make
-        # every float32 operation run in float64 (NEP 50), 8x slower.
-        root = math.sqrt(1 - b2)
-        lr_t = float(self.learning_rate) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        return root, lr_t
-
-    def next_kernel_scalars(self, dtype, l2=0.0, scale=1.0, decay=0.0):
-        """Count the next step; the scalars of its compiled kernel.
-
-        What :meth:`step` does before the compiled kernel, for a caller that
-        runs the kernel itself (the stacked trainer steps many optimizers in
-        one call): ``t`` advanced, then ``(l2, scale, beta_1, beta_2, lr_c,
-        eps_c, 1 - decay)`` in ``dtype``, the arguments of ``adam_step``
-        after ``n_coef``.
-
-        Parameters
-        ----------
-        dtype : dtype
-            The parameters' dtype.
-        l2, scale, decay : float
-            As in :meth:`step`.
-
-        Returns
-        -------
-        scalars : tuple of 7 dtype scalars
-        """
-        self.t += 1
-        b1, b2 = self.beta_1, self.beta_2
-        root, lr_t = self._rates()
-        t = np.dtype(dtype).type
-        return (
-            t(l2),
-            t(scale),
-            t(b1),
-            t(b2),
-            t(lr_t * (1 - b1) / root),
-            t(self.epsilon / root),
-            t(1 - decay),
-        )
 
     def state(self):
         """The optimizer's state as plain numbers and arrays.

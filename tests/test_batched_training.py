@@ -1,6 +1,5 @@
 """fit_stack: every member equals its standalone fit (float64)."""
 
-import copy
 import warnings
 
 import numpy as np
@@ -322,80 +321,3 @@ def test_members_with_augment_are_not_stacked():
 
     est = NumpyMLPClassifier(augment=ImageShift(shape=(8, 8), max_shift=1))
     assert stack_key(est) is None
-
-
-@pytest.mark.parametrize("solver", ["adam", "sgd", "sgd_plain"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_one_compiled_step_of_all_members_is_each_optimizers_step(solver, dtype):
-    """adam_step_stacked / sgd_step_stacked with each optimizer's
-    next_kernel_scalars: every member's step, bit for bit, twice over."""
-    pytest.importorskip("numba")
-    from skmlp._optimizers import SGD, Adam
-
-    rng = np.random.RandomState(0)
-    M, n, n_coef = 3, 11, 8
-    flat = rng.normal(size=(M, n)).astype(dtype)
-    if solver == "adam":
-        make = [
-            Adam(flat[0], lr, b1) for lr, b1 in ((1e-3, 0.9), (1e-2, 0.5), (1.0, 0))
-        ]
-    else:
-        nesterov = solver == "sgd"
-        make = [
-            SGD(flat[0], lr, mu, nesterov)
-            for lr, mu in ((0.1, 0.9), (1e-3, 0), (1.0, 0.5))
-        ]
-    alone = [copy.deepcopy(o) for o in make]
-    names = ("m", "v") if solver == "adam" else ("velocity",)
-    moments = [np.stack([getattr(o, k) for o in make]) for k in names]
-    for stacked, name in zip(moments, names):
-        for o, row in zip(make, stacked):
-            setattr(o, name, row)
-    expected = flat.copy()
-    l2, decay = [0.0, 1e-2, 3.0], [0.0, 0.1, 1e-3]
-    with _kernels.use("numba"):
-        from skmlp import _kernels_stacked as ks
-
-        for _ in range(2):
-            G = rng.normal(size=(M, n)).astype(dtype)
-            for m in range(M):
-                alone[m].step(
-                    expected[m], G[m].copy(), l2=l2[m], n_coef=n_coef, decay=decay[m]
-                )
-            S = np.array(
-                [
-                    o.next_kernel_scalars(dtype, l2[m], 1.0, decay[m])
-                    for m, o in enumerate(make)
-                ],
-                dtype=dtype,
-            )
-            if solver == "adam":
-                ks.adam_step_stacked(flat, G, *moments, n_coef, S)
-            else:
-                ks.sgd_step_stacked(flat, G, *moments, n_coef, S, solver == "sgd")
-    np.testing.assert_array_equal(flat, expected)
-    for o, a in zip(make, alone):
-        for name in names:
-            np.testing.assert_array_equal(getattr(o, name), getattr(a, name))
-        assert o.state().get("t") == a.state().get("t")
-
-
-@pytest.mark.parametrize("case", ["adam", "sgd_adaptive", "extras"])
-def test_stacks_step_in_one_call_unless_a_member_clips(digits, case, monkeypatch):
-    from skmlp import _batched_training
-
-    calls = []
-    original = _batched_training._step_all
-    monkeypatch.setattr(
-        _batched_training,
-        "_step_all",
-        lambda *a: calls.append(original(*a)) or calls[-1],
-    )
-    X, y = digits
-    base = NumpyMLPClassifier((16,), dtype=np.float64, random_state=0, max_iter=3)
-    members = [clone(base).set_params(**CASES[case], **p) for p in GRID]
-    with _kernels.use("numba"):
-        stacked, alone = _fit_both(members, X, y)
-    for s, a in zip(stacked, alone):
-        _assert_same_fit(s, a, X)
-    assert calls and all(calls) == (case != "extras")  # extras clips
