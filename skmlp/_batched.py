@@ -51,22 +51,21 @@ __all__ = [
     "predict_stacked",
 ]
 
-# Whether a shared batch's first layer is one wide product ``X @ [W_1 ...
-# W_M]`` (True), one product per member with the same ``X`` (False), or
-# chosen by the number of inputs (None: wide from WIDE_MIN_INPUTS on).
-# Off by default: the wide product sums in another order than the member's
-# own product, so a float32 member no longer gets its standalone fit's
-# floats (with thin products it does, bit for bit), and it was not measured
-# to pay inside a training step.  Measured on the 2-core AMD EPYC (OpenBLAS
-# 0.3.31): the products alone, same process, interleaved, 12 members of
-# MNIST's 784 -> 25 layer: wide (200, 784) x (784, 300) 18-22% faster than
-# the 12 thin products (forward and weight gradient, float32 and float64),
-# less its two copies (~10%); digits' 64 -> 64 layer: within +-5%.  Inside
-# a whole forward and backward pass of 12 MNIST members it was 2x slower
-# (8 against 2.6 ms for the same float32 product in some processes: an
-# OpenBLAS regime not pinned down).  The SKMLP_WIDE_FIRST_LAYER environment
-# variable (0, 1; "auto" for the rule) sets it for benchmarks
-# (benchmarks/bench_search.py --wide; search workers inherit it).
+# Whether a shared dense batch's first layer is one wide product ``X @ [W_1
+# ... W_M]`` (True), one product per member with the same ``X`` (False), or
+# chosen by the number of inputs (None: wide from WIDE_MIN_INPUTS on).  (A
+# SparseRows batch always takes the wide zero-skipping product.)  Off by
+# default: in float32 the wide BLAS product sums in another order than the
+# member's own product, so a member no longer gets its standalone fit's
+# floats (with thin products it does, bit for bit); in float64 it does on
+# the benchmark machine, but there it did not pay.  Measured (speed pass 3
+# of benchmarks/RESULTS_search.md, one thread): a fold of 12 MNIST members
+# (float32) 10% faster wide; a fold of 12 digits members (float64) 37%
+# slower, its (200, 768) activations and errors copied in and out of the
+# wide layout costing more than the product gains (the products alone are
+# within 6%).  The SKMLP_WIDE_FIRST_LAYER environment variable (0, 1;
+# "auto" for the rule) sets it for benchmarks (benchmarks/bench_search.py
+# --wide; search workers inherit it).
 WIDE_FIRST_LAYER = {"1": True, "auto": None}.get(
     os.environ.get("SKMLP_WIDE_FIRST_LAYER"), False
 )
