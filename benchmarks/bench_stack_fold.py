@@ -7,7 +7,8 @@ fold's training rows, one BLAS thread, in one process: ``standalone``
 ``dense``: shared batches never skip zeros; ``widezeros``: float32 stacks
 skip zeros when their first layers side by side are wide enough
 (``SKIP_ZEROS="wide"``); ``rowgrad``: so, with the weight gradient row by
-row; ``widedense``: dense, the first layer one wide BLAS product.  The
+row; ``widedense``: dense, the first layer one wide BLAS product;
+``stack12``: the 12 members in one stack (``MAX_MEMBERS = 12``).  The
 contenders run
 interleaved, ``--repeats`` times; medians of ``time.process_time`` are
 printed, and with ``--check`` the largest difference of a stacked
@@ -73,6 +74,7 @@ def _data(row, epochs):
 VARIANTS = {
     "base": [],
     "dense": [(_batched_training, "_sparse_taker", lambda *a: None)],
+    "stack12": [(_batched_training, "MAX_MEMBERS", 12)],
     "widezeros": [(_batched_training, "SKIP_ZEROS", "wide")],
     "rowgrad": [
         (_batched_training, "SKIP_ZEROS", "wide"),

@@ -236,6 +236,18 @@ class _Stack:
 SKIP_ZEROS = os.environ.get("SKMLP_STACK_SKIP_ZEROS", "fit")
 
 
+# Members trained at once, at most: a fit_stack of more trains them in
+# chunks, one after the other.  Larger stacks leave the caches.  One
+# fold's 12 fits of issue 15's grid, one thread, CPU s (speed pass 3 of
+# benchmarks/RESULTS_search.md), chunks of 12, 6, 4, 3 members: digits
+# (64,) float64 at 20 epochs each 0.86, 0.63, 0.55, 0.60 s and again 0.92,
+# 0.65, 0.75 (12 standalone fits 0.73); with their own stopping epochs
+# 3.08 against 2.81 s for 12 and 6 (fits 3.44).  MNIST (25, 15) float32,
+# 10 epochs, 12 against 6: 2.40 against 2.19 s, 2.28 against 2.21, 2.53
+# against 2.77 in three interleaved runs (within the noise).
+MAX_MEMBERS = 6
+
+
 def _sparse_taker(X, width, n_members):
     """A :class:`SparseRowTaker` of X when shared batches skip its zeros.
 
@@ -569,8 +581,10 @@ def fit_stack(estimators, X, y, sample_weight=None):
         except Exception as exc:
             outcome[id(est)] = exc
     finished = {}
-    if runs:
-        _train(_Stack(runs, Xv), finished)
+    # Members train independently of each other: a chunk after another
+    # gives each its same floats.
+    for start in range(0, len(runs), MAX_MEMBERS):
+        _train(_Stack(runs[start : start + MAX_MEMBERS], Xv), finished)
     fitted = []
     for est in estimators:
         if id(est) in outcome:

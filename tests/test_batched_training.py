@@ -321,3 +321,29 @@ def test_members_with_augment_are_not_stacked():
 
     est = NumpyMLPClassifier(augment=ImageShift(shape=(8, 8), max_shift=1))
     assert stack_key(est) is None
+
+
+def test_members_beyond_max_members_train_in_chunks_with_the_same_floats(
+    digits, monkeypatch
+):
+    """A stack of more than MAX_MEMBERS is trained in chunks: each member's
+    fit is unchanged (members never read each other)."""
+    from skmlp import _batched_training
+
+    stacks = []
+    original = _batched_training._Stack
+
+    def recording(runs, X):
+        stacks.append(len(runs))
+        return original(runs, X)
+
+    monkeypatch.setattr(_batched_training, "MAX_MEMBERS", 3)
+    monkeypatch.setattr(_batched_training, "_Stack", recording)
+    X, y = digits
+    base = NumpyMLPClassifier((16,), dtype=np.float64, random_state=0, max_iter=4)
+    members = [clone(base).set_params(**p) for p in GRID]
+    stacked, alone = _fit_both(members, X, y)
+    assert stacks == [3, 1]
+    for s, a in zip(stacked, alone):
+        for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
+            np.testing.assert_array_equal(p, q)
