@@ -39,6 +39,7 @@ from . import _kernels
 from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ._losses import LOSS_GRADIENTS
 from ._network import as_params, predict_output
+from ._sparse_rows import SparseRows
 
 __all__ = [
     "StackedParams",
@@ -50,30 +51,43 @@ __all__ = [
     "predict_stacked",
 ]
 
-# Whether a shared batch's first layer is one wide product ``X @ [W_1 ...
-# W_M]`` (True), one product per member with the same ``X`` (False), or
-# chosen by the number of inputs (None: wide from WIDE_MIN_INPUTS on).
-# Off by default: the wide product sums in another order than the member's
-# own product, so a float32 member no longer gets its standalone fit's
-# floats (with thin products it does, bit for bit), and it was not measured
-# to pay inside a training step.  Measured on the 2-core AMD EPYC (OpenBLAS
-# 0.3.31): the products alone, same process, interleaved, 12 members of
-# MNIST's 784 -> 25 layer: wide (200, 784) x (784, 300) 18-22% faster than
-# the 12 thin products (forward and weight gradient, float32 and float64),
-# less its two copies (~10%); digits' 64 -> 64 layer: within +-5%.  Inside
-# a whole forward and backward pass of 12 MNIST members it was 2x slower
-# (8 against 2.6 ms for the same float32 product in some processes: an
-# OpenBLAS regime not pinned down).  The SKMLP_WIDE_FIRST_LAYER environment
-# variable (0, 1; "auto" for the rule) sets it for benchmarks
-# (benchmarks/bench_search.py --wide; search workers inherit it).
+# Whether a shared dense batch's first layer is one wide product ``X @ [W_1
+# ... W_M]`` (True), one product per member with the same ``X`` (False), or
+# chosen by the number of inputs (None: wide from WIDE_MIN_INPUTS on).  (A
+# SparseRows batch always takes the wide zero-skipping product.)  Off by
+# default: in float32 the wide BLAS product sums in another order than the
+# member's own product, so a member no longer gets its standalone fit's
+# floats (with thin products it does, bit for bit); in float64 it does on
+# the benchmark machine, but there it did not pay.  Measured (speed pass 3
+# of benchmarks/RESULTS_search.md, one thread): a fold of 12 MNIST members
+# (float32) 10% faster wide; a fold of 12 digits members (float64) 37%
+# slower, its (200, 768) activations and errors copied in and out of the
+# wide layout costing more than the product gains (the products alone are
+# within 6%).  The SKMLP_WIDE_FIRST_LAYER environment variable (0, 1;
+# "auto" for the rule) sets it for benchmarks (benchmarks/bench_search.py
+# --wide; search workers inherit it).
 WIDE_FIRST_LAYER = {"1": True, "auto": None}.get(
     os.environ.get("SKMLP_WIDE_FIRST_LAYER"), False
 )
 WIDE_MIN_INPUTS = 256
 
+# Narrowest wide weight gradient of a zero-skipping batch summed column by
+# column (one output row at a time).  Measured on MNIST batches of 200
+# rows, one thread, against the row-by-row product: 0.64 against 0.89 ms at
+# 300 float32 columns (1.27 against 1.80 ms float64), but 0.31 against 0.26
+# at 64 and 0.25 against 0.18 at 25 (the counting sort of the batch's
+# entries is then most of the cost).
+BY_COLUMN_MIN_WIDTH = 128
+
 
 def _wide(X):
     """Whether the first layer of this batch is one wide product."""
+    if isinstance(X, SparseRows):
+        # Zeros skipped: each output sums its row's stored entries in their
+        # order whatever the number of columns, so the wide product gives
+        # each member the floats of its own zero-skipping product, and it
+        # is the fast one (one long row of weights per stored entry).
+        return True
     if X.ndim != 2:  # each member its own rows: no shared product
         return False
     if WIDE_FIRST_LAYER is None:
@@ -195,8 +209,10 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features) or \
-            (n_members, n_samples, n_features)
-        A shared batch, or one batch per member.
+            (n_members, n_samples, n_features), or SparseRows
+        A shared batch, or one batch per member; a shared batch as
+        :class:`~skmlp._sparse_rows.SparseRows` has its zeros skipped by
+        one wide first-layer product (forward and weight gradient).
     params : StackedParams
     activation : str
         Hidden activation, a key of ``ACTIVATIONS``.
@@ -260,11 +276,31 @@ def _first_layer_shared(X, W):
 
 
 def _first_layer_gradient_shared(X, delta, out):
-    """``out[m] = X.T @ delta[m]`` for every member as one wide product."""
+    """``out[m] = X.T @ delta[m]`` for every member as one wide product.
+
+    A :class:`~skmlp._sparse_rows.SparseRows` batch at least
+    ``BY_COLUMN_MIN_WIDTH`` columns wide takes the compiled kernel that
+    sums each output row in place (the same floats as its product, see
+    :func:`skmlp._kernels_stacked.csr_rows_t_matmul_by_column`).
+    """
     M, B, h = delta.shape
     wide = np.empty((B, M, h), dtype=delta.dtype)
     np.copyto(wide, delta.transpose(1, 0, 2))
-    G = X.T @ wide.reshape(B, M * h)
+    wide = wide.reshape(B, M * h)
+    kernels = _stacked_kernels()
+    if (
+        isinstance(X, SparseRows)
+        and M * h >= BY_COLUMN_MIN_WIDTH
+        and kernels is not None
+        and not _kernels.parallel()  # there the product splits its columns
+        and kernels.supports(X.data, wide)
+    ):
+        G = np.empty((X.shape[1], M * h), dtype=delta.dtype)
+        kernels.csr_rows_t_matmul_by_column(
+            X.indptr, X.indices, X.data, X.rows, wide, G
+        )
+    else:
+        G = X.T @ wide
     np.copyto(out, G.reshape(X.shape[1], M, h).transpose(1, 0, 2))
 
 
@@ -442,7 +478,7 @@ def predict_stacked(X, params, activation, out_activation, layer_units):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features) or \
-            (n_members, n_samples, n_features)
+            (n_members, n_samples, n_features), or SparseRows
     params : StackedParams
     activation : str
     out_activation : {"softmax", "logistic"}
@@ -453,7 +489,7 @@ def predict_stacked(X, params, activation, out_activation, layer_units):
     P : ndarray of shape (n_members, n_samples, n_outputs)
     """
     M = params.flat.shape[0]
-    if X.ndim == 3:
+    if not isinstance(X, SparseRows) and X.ndim == 3:
         return np.stack(
             [
                 predict_output(

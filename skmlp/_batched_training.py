@@ -23,6 +23,7 @@ own rows.  Each member's update is its standalone fit's optimizer step
 stack.
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -49,6 +50,7 @@ from ._member_adapter import (
 from ._monitor import EarlyStopping
 from ._network import as_params, l2_coefficient, loss, predict_output
 from ._schedules import Clock
+from ._sparse_rows import SparseRowTaker, skips_zeros
 from ._training import apply_update
 
 __all__ = ["stack_key", "fit_stack", "shuffled"]
@@ -73,6 +75,8 @@ def stack_key(est):
         or p["warm_start"]
         or p["verbose"]
         or has_callbacks(est)
+        # A per-batch transform of the inputs: the stack has none.
+        or p.get("augment") is not None
     ):
         return None
     hidden = p["hidden_layer_sizes"]
@@ -177,6 +181,7 @@ class _Stack:
         )
         sws = [r.start.sample_weight for r in runs]
         self.sw = None if sws[0] is None else np.stack(sws)
+        self.taker = _sparse_taker(X, self.layer_units[1], len(runs))
         self.alpha = np.array([r.est.alpha for r in runs], dtype=float)
         # Members that clip add the L2 term in the backward pass (the norm
         # needs it); the others in their optimizer step, as train_step does.
@@ -218,6 +223,44 @@ class _Stack:
         return as_stacked(self.flat if flat is None else flat, self.layer_units)
 
 
+# Which shared batches of mostly-zero inputs skip their zeros: "fit", those
+# of the members' standalone fits (skips_zeros of one member's first layer),
+# so that every member keeps its fit's floats; or "wide", in float32 also
+# when the stack's first layers side by side are wide enough.  "wide" is
+# faster on MNIST's 12 x 25 units (the wide zero-skipping product about
+# twice as fast as the members' BLAS products; a fold 1.36x) but a float32
+# member's floats then differ from its fit's by rounding, and on the
+# issue-15 MNIST row that moved two candidates' mean scores by 0.004 and
+# changed best_params_ (benchmarks/RESULTS_search.md, speed pass 3): not
+# the default.  Set by SKMLP_STACK_SKIP_ZEROS (search workers inherit it).
+SKIP_ZEROS = os.environ.get("SKMLP_STACK_SKIP_ZEROS", "fit")
+
+
+# Members trained at once, at most: a fit_stack of more trains them in
+# chunks, one after the other.  Larger stacks leave the caches.  One
+# fold's 12 fits of issue 15's grid, one thread, CPU s (speed pass 3 of
+# benchmarks/RESULTS_search.md), chunks of 12, 6, 4, 3 members: digits
+# (64,) float64 at 20 epochs each 0.86, 0.63, 0.55, 0.60 s and again 0.92,
+# 0.65, 0.75 (12 standalone fits 0.73); with their own stopping epochs
+# 3.08 against 2.81 s for 12 and 6 (fits 3.44).  MNIST (25, 15) float32,
+# 10 epochs, 12 against 6: 2.40 against 2.19 s, 2.28 against 2.21, 2.53
+# against 2.77 in three interleaved runs (within the noise).
+MAX_MEMBERS = 6
+
+
+def _sparse_taker(X, width, n_members):
+    """A :class:`SparseRowTaker` of X when shared batches skip its zeros.
+
+    When the standalone fit skips them (:func:`skips_zeros` of its first
+    layer): a member's floats are then its fit's, as the zero-skipping sums
+    do not depend on the number of columns.  With ``SKIP_ZEROS == "wide"``,
+    float32 stacks also when ``n_members * width`` columns are wide enough.
+    """
+    if SKIP_ZEROS == "wide" and X.dtype == np.float32:
+        width *= n_members
+    return SparseRowTaker(X) if skips_zeros(X, width) else None
+
+
 def _copied(state):
     """An optimizer state with its arrays copied."""
     return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in state.items()}
@@ -255,7 +298,7 @@ def _take(stack, R, shared):
     ar = np.arange(len(stack.runs))[:, np.newaxis]
     if shared:
         rows = R[0]
-        Xb = stack.X[rows]
+        Xb = stack.X[rows] if stack.taker is None else stack.taker(rows)
         # np.take, not Y[:, rows]: that result is not C-contiguous (the
         # indexed axis comes first in memory), and the compiled kernels,
         # which give each member its standalone fit's floats, need it so.
@@ -538,8 +581,10 @@ def fit_stack(estimators, X, y, sample_weight=None):
         except Exception as exc:
             outcome[id(est)] = exc
     finished = {}
-    if runs:
-        _train(_Stack(runs, Xv), finished)
+    # Members train independently of each other: a chunk after another
+    # gives each its same floats.
+    for start in range(0, len(runs), MAX_MEMBERS):
+        _train(_Stack(runs[start : start + MAX_MEMBERS], Xv), finished)
     fitted = []
     for est in estimators:
         if id(est) in outcome:

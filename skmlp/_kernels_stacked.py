@@ -84,3 +84,68 @@ def log_loss_delta_stacked(P, Y, SW, weighted, sw_sums):
     """
     for m in range(P.shape[0]):
         log_loss_delta(P[m], Y[m], SW[m], weighted, sw_sums[m])
+
+
+# --- the wide first layer's weight gradient, zeros skipped ------------------
+@numba.njit(inline="always", **_JIT)
+def _add4_in_order(o, v0, a0, v1, a1, v2, a2, v3, a3):
+    # Four entries added one after the other (the same floats as four
+    # separate passes), with o loaded and stored once.
+    for k in range(o.shape[0]):
+        o[k] = (((o[k] + v0 * a0[k]) + v1 * a1[k]) + v2 * a2[k]) + v3 * a3[k]
+
+
+@numba.njit(**_JIT)
+def csr_rows_t_matmul_by_column(indptr, indices, data, rows, D, out):
+    """``out = A[rows].T @ D``, A's zeros skipped, one output row at a time.
+
+    The floats of :func:`skmlp._kernels_numba.csr_rows_t_matmul` (each
+    output row adds its column's stored entries in batch order, one after
+    the other), computed column by column: the batch's entries are first
+    sorted by column (a counting sort), then each row of ``out`` is
+    summed in place while it sits in the L1 cache, four entries per
+    load and store, instead of every stored entry updating a row of an
+    ``out`` larger than the L2 cache (the wide first layer of a stack:
+    784 x 300 float32 is 940 kB).
+
+    indptr, indices, data : a CSR matrix A with sorted, unique columns;
+    rows : (n_rows,); D : (n_rows, n_units) C-contiguous; out :
+    (A's n_columns, n_units) C-contiguous.
+    """
+    n_cols = out.shape[0]
+    start = np.zeros(n_cols + 1, dtype=np.int64)
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for p in range(indptr[i], indptr[i + 1]):
+            start[indices[p] + 1] += 1
+    for j in range(n_cols):
+        start[j + 1] += start[j]
+    fill = start[:n_cols].copy()
+    entry_row = np.empty(start[n_cols], dtype=np.int64)
+    entry_value = np.empty(start[n_cols], dtype=data.dtype)
+    for r in range(rows.shape[0]):  # batch order within each column
+        i = rows[r]
+        for p in range(indptr[i], indptr[i + 1]):
+            q = fill[indices[p]]
+            entry_row[q], entry_value[q] = r, data[p]
+            fill[indices[p]] = q + 1
+    zero = out.dtype.type(0)
+    for j in range(n_cols):
+        o = out[j]
+        o[:] = zero
+        q, end = start[j], start[j + 1]
+        while q + 4 <= end:
+            _add4_in_order(
+                o,
+                entry_value[q], D[entry_row[q]],
+                entry_value[q + 1], D[entry_row[q + 1]],
+                entry_value[q + 2], D[entry_row[q + 2]],
+                entry_value[q + 3], D[entry_row[q + 3]],
+            )  # fmt: skip
+            q += 4
+        while q < end:
+            ev, er = entry_value[q], entry_row[q]
+            d = D[er]
+            for k in range(o.shape[0]):
+                o[k] += ev * d[k]
+            q += 1

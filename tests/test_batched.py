@@ -125,3 +125,85 @@ def test_predict_stacked_equals_predict_output(shared):
             X if shared else X[m], member(params, m, LAYERS), "tanh", "softmax"
         )
         np.testing.assert_array_equal(P[m], expected)
+
+
+def _sparse_batch(rng, n_rows, n_features, dtype, density=0.2):
+    """A SparseRows batch (rows repeated, one all-zero row) and its dense rows."""
+    from skmlp._sparse_rows import SparseRowTaker
+
+    X = rng.normal(size=(30, n_features)) * (
+        rng.random_sample((30, n_features)) < density
+    )
+    X[4] = 0.0
+    X = X.astype(dtype)
+    rows = np.r_[4, rng.randint(0, 30, size=n_rows - 2), 7]
+    return SparseRowTaker(X)(rows), X[rows]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [1, 7, 300])
+def test_weight_gradient_by_column_has_the_row_by_row_floats(dtype, width):
+    """The column-by-column kernel is csr_rows_t_matmul, bit for bit."""
+    pytest.importorskip("numba")
+    from skmlp import _kernels_stacked
+
+    with _kernels.use("numba"):
+        kernels = _kernels.compiled()
+    rng = np.random.RandomState(0)
+    batch, dense = _sparse_batch(rng, 41, 50, dtype)
+    D = rng.normal(size=(41, width)).astype(dtype)
+    expected = np.full((50, width), np.nan, dtype)
+    got = np.full((50, width), np.nan, dtype)
+    arrays = batch.indptr, batch.indices, batch.data, batch.rows
+    kernels.csr_rows_t_matmul(*arrays, D, expected)
+    _kernels_stacked.csr_rows_t_matmul_by_column(*arrays, D, got)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(
+        got, dense.T @ D, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [3, 40])  # the wide gradient row by row, by column
+def test_sparse_shared_batch_gives_each_member_its_sparse_fit_floats(
+    dtype, width, monkeypatch
+):
+    """A SparseRows batch: one wide zero-skipping product for the first layer.
+
+    Each member's output, loss and gradient are the single network's on the
+    same SparseRows batch (its standalone fit that skips zeros), bit for bit.
+    """
+    pytest.importorskip("numba")
+    monkeypatch.setattr(_batched, "BY_COLUMN_MIN_WIDTH", 4 * width)
+    layers = [50, width, 4, 3]
+    M, n = 4, 23
+    rng = np.random.RandomState(2)
+    with _kernels.use("numba"):
+        flats = [glorot_uniform(layers, "relu", rng, dtype).flat for _ in range(M)]
+        params = as_stacked(np.stack(flats), layers)
+        X, dense = _sparse_batch(rng, n, 50, dtype)
+        Y = _targets(M, n, "softmax", rng).astype(dtype)
+        alpha = np.array([0.0, 1e-3, 0.5, 2.0])
+        acts, inputs, masks = forward_stacked(X, params, "relu", "softmax")
+        P = acts[-1].copy()
+        losses = loss_stacked(Y, P, "softmax", params, alpha, layers)
+        grad = as_stacked(np.empty_like(params.flat), layers)
+        backward_stacked(
+            acts, inputs, Y, params, "relu", "softmax", alpha, grad, None, masks
+        )
+        for m in range(M):
+            single = as_params(params.flat[m], layers)
+            a, i, k = forward(X, single, "relu", "softmax")
+            np.testing.assert_array_equal(P[m], a[-1])
+            assert losses[m] == loss(Y[m], a[-1], "softmax", single, alpha[m])
+            g = as_params(np.empty_like(single.flat), layers)
+            backward(a, i, Y[m], single, "relu", "softmax", alpha[m], g, None, k)
+            np.testing.assert_array_equal(grad.flat[m], g.flat)
+        # and within rounding of the dense batch's products
+        dense_acts, _, _ = forward_stacked(dense, params, "relu", "softmax")
+        np.testing.assert_allclose(
+            P, dense_acts[-1], rtol=1e-3 if dtype == np.float32 else 1e-10
+        )
+        np.testing.assert_array_equal(
+            predict_stacked(X, params, "relu", "softmax", layers), P
+        )

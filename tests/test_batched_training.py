@@ -222,3 +222,128 @@ def test_a_member_that_overflows_stops_as_its_fit_stops(digits):
             == a._optimizer_state["optimizer"]["learning_rate"]
         )
         _assert_same_fit(s, a, X)
+
+
+def _on_canvas(X):
+    """8x8 digits in the middle of a 16x16 zero image: 13% nonzero, as MNIST."""
+    canvas = np.zeros((X.shape[0], 16, 16))
+    canvas[:, 4:12, 4:12] = X.reshape(-1, 8, 8)
+    return canvas.reshape(X.shape[0], 256)
+
+
+@pytest.fixture
+def takers(monkeypatch):
+    """What each stack's _sparse_taker gave (None: dense batches)."""
+    from skmlp import _batched_training
+
+    made = []
+    original = _batched_training._sparse_taker
+
+    def recording(*args):
+        made.append(original(*args))
+        return made[-1]
+
+    monkeypatch.setattr(_batched_training, "_sparse_taker", recording)
+    return made
+
+
+def test_float64_members_skip_zeros_as_their_fits_do_bit_for_bit(digits, takers):
+    """Mostly-zero inputs, float64: the stack's wide zero-skipping product
+    gives each member the floats of its standalone fit, which skips zeros."""
+    pytest.importorskip("numba")
+    X, y = digits
+    X = _on_canvas(X)
+    base = NumpyMLPClassifier((16,), dtype=np.float64, random_state=0, max_iter=8)
+    members = [clone(base).set_params(**p) for p in GRID]
+    with _kernels.use("numba"):
+        stacked, alone = _fit_both(members, X, y)
+    assert takers and all(t is not None for t in takers)
+    for s, a in zip(stacked, alone):
+        _assert_same_fit(s, a, X)
+        for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_float32_members_below_the_fits_width_keep_their_floats(digits, takers):
+    """By default a stack skips zeros only where its members' fits do: at
+    16 float32 units they do not, so neither does the stack (bit-equal)."""
+    X, y = digits
+    X = _on_canvas(X).astype(np.float32)
+    base = NumpyMLPClassifier((16,), dtype=np.float32, random_state=0, max_iter=4)
+    members = [clone(base).set_params(**p) for p in GRID]
+    stacked, alone = _fit_both(members, X, y)
+    assert takers == [None]
+    for s, a in zip(stacked, alone):
+        for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_float32_wide_skipping_is_within_rounding_of_the_fits(
+    digits, takers, monkeypatch
+):
+    """SKIP_ZEROS="wide", float32, 4 x 16 units side by side: the stack
+    skips zeros where the standalone fit (16 units) takes BLAS's products,
+    so a member's floats differ from its fit's by rounding only (small
+    after a few epochs)."""
+    pytest.importorskip("numba")
+    from skmlp import _batched_training
+
+    monkeypatch.setattr(_batched_training, "SKIP_ZEROS", "wide")
+    X, y = digits
+    X = _on_canvas(X).astype(np.float32)
+    base = NumpyMLPClassifier((16,), dtype=np.float32, random_state=0, max_iter=5)
+    members = [clone(base).set_params(**p) for p in GRID]
+    with _kernels.use("numba"):
+        stacked, alone = _fit_both(members, X, y)
+    assert takers and all(t is not None for t in takers)
+    some_differ = False
+    for s, a in zip(stacked, alone):
+        assert s.n_iter_ == a.n_iter_
+        for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
+            assert p.dtype == np.float32
+            np.testing.assert_allclose(p, q, rtol=0, atol=2e-4)
+            some_differ |= not np.array_equal(p, q)
+        np.testing.assert_allclose(s.loss_curve_, a.loss_curve_, rtol=1e-4)
+    assert some_differ  # the sums really ran in another order
+
+
+def test_dense_inputs_and_numpy_backend_take_dense_batches(digits, takers):
+    X, y = digits
+    base = NumpyMLPClassifier((16,), random_state=0, max_iter=2)
+    with _kernels.use("numpy"):
+        fit_stack([clone(base) for _ in range(2)], _on_canvas(X), y)
+    fit_stack([clone(base) for _ in range(2)], X / 16, y)  # 51% nonzero
+    assert takers == [None, None]
+
+
+def test_members_with_augment_are_not_stacked():
+    from skmlp.augment import ImageShift
+
+    est = NumpyMLPClassifier(augment=ImageShift(shape=(8, 8), max_shift=1))
+    assert stack_key(est) is None
+
+
+def test_members_beyond_max_members_train_in_chunks_with_the_same_floats(
+    digits, monkeypatch
+):
+    """A stack of more than MAX_MEMBERS is trained in chunks: each member's
+    fit is unchanged (members never read each other)."""
+    from skmlp import _batched_training
+
+    stacks = []
+    original = _batched_training._Stack
+
+    def recording(runs, X):
+        stacks.append(len(runs))
+        return original(runs, X)
+
+    monkeypatch.setattr(_batched_training, "MAX_MEMBERS", 3)
+    monkeypatch.setattr(_batched_training, "_Stack", recording)
+    X, y = digits
+    base = NumpyMLPClassifier((16,), dtype=np.float64, random_state=0, max_iter=4)
+    members = [clone(base).set_params(**p) for p in GRID]
+    stacked, alone = _fit_both(members, X, y)
+    assert stacks == [3, 1]
+    for s, a in zip(stacked, alone):
+        for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
+            np.testing.assert_array_equal(p, q)
