@@ -38,7 +38,12 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from skmlp import NumpyMLPClassifier, _batched, _batched_training  # noqa: E402
+from skmlp import (  # noqa: E402
+    NumpyMLPClassifier,
+    _batched,
+    _batched_training,
+    _sparse_rows,
+)
 
 MNIST = REPO.parent / "shared" / "data" / "mnist-10k.csv.gz"
 ALPHAS = [1e-4, 1e-3, 1e-2, 1e-1]
@@ -78,7 +83,7 @@ VARIANTS = {
     "widezeros": [(_batched_training, "SKIP_ZEROS", "wide")],
     "rowgrad": [
         (_batched_training, "SKIP_ZEROS", "wide"),
-        (_batched, "BY_COLUMN_MIN_WIDTH", 2**62),
+        (_sparse_rows, "BY_COLUMN_MIN_WIDTH", {}),
     ],
     "widedense": [
         (_batched_training, "_sparse_taker", lambda *a: None),

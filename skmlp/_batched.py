@@ -71,14 +71,6 @@ WIDE_FIRST_LAYER = {"1": True, "auto": None}.get(
 )
 WIDE_MIN_INPUTS = 256
 
-# Narrowest wide weight gradient of a zero-skipping batch summed column by
-# column (one output row at a time).  Measured on MNIST batches of 200
-# rows, one thread, against the row-by-row product: 0.64 against 0.89 ms at
-# 300 float32 columns (1.27 against 1.80 ms float64), but 0.31 against 0.26
-# at 64 and 0.25 against 0.18 at 25 (the counting sort of the batch's
-# entries is then most of the cost).
-BY_COLUMN_MIN_WIDTH = 128
-
 
 def _wide(X):
     """Whether the first layer of this batch is one wide product."""
@@ -278,29 +270,15 @@ def _first_layer_shared(X, W):
 def _first_layer_gradient_shared(X, delta, out):
     """``out[m] = X.T @ delta[m]`` for every member as one wide product.
 
-    A :class:`~skmlp._sparse_rows.SparseRows` batch at least
-    ``BY_COLUMN_MIN_WIDTH`` columns wide takes the compiled kernel that
-    sums each output row in place (the same floats as its product, see
-    :func:`skmlp._kernels_stacked.csr_rows_t_matmul_by_column`).
+    A :class:`~skmlp._sparse_rows.SparseRows` batch takes the single
+    network's zero-skipping gradient (summed column by column when wide,
+    the same floats either way: :meth:`SparseRows.dot
+    <skmlp._sparse_rows.SparseRows.dot>`).
     """
     M, B, h = delta.shape
     wide = np.empty((B, M, h), dtype=delta.dtype)
     np.copyto(wide, delta.transpose(1, 0, 2))
-    wide = wide.reshape(B, M * h)
-    kernels = _stacked_kernels()
-    if (
-        isinstance(X, SparseRows)
-        and M * h >= BY_COLUMN_MIN_WIDTH
-        and kernels is not None
-        and not _kernels.parallel()  # there the product splits its columns
-        and kernels.supports(X.data, wide)
-    ):
-        G = np.empty((X.shape[1], M * h), dtype=delta.dtype)
-        kernels.csr_rows_t_matmul_by_column(
-            X.indptr, X.indices, X.data, X.rows, wide, G
-        )
-    else:
-        G = X.T @ wide
+    G = X.T @ wide.reshape(B, M * h)
     np.copyto(out, G.reshape(X.shape[1], M, h).transpose(1, 0, 2))
 
 

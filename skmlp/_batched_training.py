@@ -51,7 +51,7 @@ from ._monitor import EarlyStopping
 from ._network import as_params, l2_coefficient, loss, predict_output
 from ._schedules import Clock
 from ._sparse_rows import SparseRowTaker, skips_zeros
-from ._training import apply_update
+from ._training import apply_update, blas_limit, blas_threads
 
 __all__ = ["stack_key", "fit_stack", "shuffled"]
 
@@ -182,6 +182,11 @@ class _Stack:
         sws = [r.start.sample_weight for r in runs]
         self.sw = None if sws[0] is None else np.stack(sws)
         self.taker = _sparse_taker(X, self.layer_units[1], len(runs))
+        # The members' fits' BLAS threads (OpenBLAS rounds some products
+        # differently on one thread and on two): their floats.
+        self.blas_limit = blas_threads(
+            self.layer_units, self.batch_size, skips_zeros(X, self.layer_units[1])
+        )
         self.alpha = np.array([r.est.alpha for r in runs], dtype=float)
         # Members that clip add the L2 term in the backward pass (the norm
         # needs it); the others in their optimizer step, as train_step does.
@@ -530,7 +535,7 @@ def _run_epoch(stack):
     R = np.stack([run.rows for run in runs])
     shared = all(np.array_equal(R[0], r) for r in R[1:])
     last_X = None
-    with flush_subnormals(stack.dtype == np.float32):
+    with flush_subnormals(stack.dtype == np.float32), blas_limit(stack.blas_limit):
         for batch in gen_batches(stack.n_train, stack.batch_size):
             last_X = _train_batch(stack, R[:, batch], shared)
     _end_epoch(stack, saved, last_X)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skmlp import _batched, _kernels
+from skmlp import _batched, _kernels, _sparse_rows
 from skmlp._activations import ACTIVATIONS
 from skmlp._batched import (
     as_stacked,
@@ -141,29 +141,6 @@ def _sparse_batch(rng, n_rows, n_features, dtype, density=0.2):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("width", [1, 7, 300])
-def test_weight_gradient_by_column_has_the_row_by_row_floats(dtype, width):
-    """The column-by-column kernel is csr_rows_t_matmul, bit for bit."""
-    pytest.importorskip("numba")
-    from skmlp import _kernels_stacked
-
-    with _kernels.use("numba"):
-        kernels = _kernels.compiled()
-    rng = np.random.RandomState(0)
-    batch, dense = _sparse_batch(rng, 41, 50, dtype)
-    D = rng.normal(size=(41, width)).astype(dtype)
-    expected = np.full((50, width), np.nan, dtype)
-    got = np.full((50, width), np.nan, dtype)
-    arrays = batch.indptr, batch.indices, batch.data, batch.rows
-    kernels.csr_rows_t_matmul(*arrays, D, expected)
-    _kernels_stacked.csr_rows_t_matmul_by_column(*arrays, D, got)
-    np.testing.assert_array_equal(got, expected)
-    np.testing.assert_allclose(
-        got, dense.T @ D, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-5
-    )
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("width", [3, 40])  # the wide gradient row by row, by column
 def test_sparse_shared_batch_gives_each_member_its_sparse_fit_floats(
     dtype, width, monkeypatch
@@ -174,7 +151,10 @@ def test_sparse_shared_batch_gives_each_member_its_sparse_fit_floats(
     same SparseRows batch (its standalone fit that skips zeros), bit for bit.
     """
     pytest.importorskip("numba")
-    monkeypatch.setattr(_batched, "BY_COLUMN_MIN_WIDTH", 4 * width)
+    # The wide gradient summed by column (the same floats as the scatter).
+    monkeypatch.setattr(
+        _sparse_rows, "BY_COLUMN_MIN_WIDTH", {np.dtype(dtype): 4 * width}
+    )
     layers = [50, width, 4, 3]
     M, n = 4, 23
     rng = np.random.RandomState(2)
