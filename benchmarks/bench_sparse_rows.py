@@ -20,8 +20,8 @@ column, the same floats), chose ``BY_COLUMN_MIN_WIDTH``.
 
 ``--threads N`` (N > 1) times the same products on N threads instead, in
 wall-clock microseconds: BLAS on N threads, the one-thread kernels, and the
-``numba-parallel`` backend's products (``csr_rows_product_parallel``: the
-output's columns split over N threads, the same floats).  These ratios
+``numba-parallel`` backend's products (the forward product's columns, or
+the wide gradient's rows, split over N threads: the same floats).  These ratios
 decide whether the parallel products pay; ``skmlp._sparse_rows`` uses them
 only with ``SKMLP_KERNELS=numba-parallel``.
 """
@@ -71,10 +71,16 @@ def median_us(call, number, repeats, clock=time.process_time):
     return float(np.median(times))
 
 
+def _parallel_product(kernels_module, product, B, into):
+    """``product(B, into)`` as the numba-parallel backend runs it."""
+    with kernels_module.use("numba-parallel"):
+        product(B, into)
+
+
 def parallel_table(X, widths, threads, number, repeats):
     """The products on ``threads`` threads: BLAS, one-thread and parallel kernels."""
     import numba
-    import threadpoolctl
+    from threadpoolctl import threadpool_limits
 
     from skmlp import _kernels
     from skmlp._sparse_rows import SparseRowTaker
@@ -87,25 +93,24 @@ def parallel_table(X, widths, threads, number, repeats):
     rng = np.random.default_rng(0)
     rows = rng.permutation(X.shape[0])[:200]
     clock = partial(median_us, number=number, repeats=repeats, clock=time.perf_counter)
-    with threadpoolctl.threadpool_limits(threads), _kernels.use("numba"):
-        kernels = _kernels.compiled()
+    with threadpool_limits(threads), _kernels.use("numba"):
         for dtype in (np.float32, np.float64):
             Xd = X.astype(dtype)
             batch = SparseRowTaker(Xd)(rows)
-            arrays = batch.indptr, batch.indices, batch.data, batch.rows
             dense = Xd[rows]
             for width in widths:
                 W = (rng.standard_normal((784, width)) * 0.05).astype(dtype)
                 D = rng.standard_normal((200, width)).astype(dtype)
                 out, grad = np.empty((200, width), dtype), np.empty((784, width), dtype)
-                par = kernels.csr_rows_product_parallel
+
+                parallel = partial(_parallel_product, _kernels)
                 calls = (
                     partial(np.matmul, dense, W, out=out),
-                    partial(kernels.csr_rows_matmul, *arrays, W, out),
-                    partial(par, *arrays, W, out, False, threads),
+                    partial(batch.dot, W, out),  # one thread (numba backend)
+                    partial(parallel, batch.dot, W, out),
                     partial(np.matmul, dense.T, D, out=grad),
-                    partial(kernels.csr_rows_t_matmul, *arrays, D, grad),
-                    partial(par, *arrays, D, grad, True, threads),
+                    partial(batch.T.dot, D, grad),
+                    partial(parallel, batch.T.dot, D, grad),
                 )
                 for call in calls:  # compile, warm the pools
                     call()

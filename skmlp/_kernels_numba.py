@@ -393,6 +393,52 @@ def _add4_in_order(o, v0, a0, v1, a1, v2, a2, v3, a3):
         o[k] = (((o[k] + v0 * a0[k]) + v1 * a1[k]) + v2 * a2[k]) + v3 * a3[k]
 
 
+@numba.njit(inline="always", **_JIT)
+def _entries_by_column(indptr, indices, data, rows, n_cols):
+    """The batch's stored entries sorted by column, batch order within one
+    (a counting sort): ``(start, entry_row, entry_value)``, column ``j``'s
+    entries at ``start[j]:start[j + 1]``."""
+    start = np.zeros(n_cols + 1, dtype=np.int64)
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for p in range(indptr[i], indptr[i + 1]):
+            start[indices[p] + 1] += 1
+    for j in range(n_cols):
+        start[j + 1] += start[j]
+    fill = start[:n_cols].copy()
+    entry_row = np.empty(start[n_cols], dtype=np.int64)
+    entry_value = np.empty(start[n_cols], dtype=data.dtype)
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for p in range(indptr[i], indptr[i + 1]):
+            q = fill[indices[p]]
+            entry_row[q], entry_value[q] = r, data[p]
+            fill[indices[p]] = q + 1
+    return start, entry_row, entry_value
+
+
+@numba.njit(inline="always", **_JIT)
+def _sum_columns(start, entry_row, entry_value, D, out, j0, j1):
+    """Rows ``[j0, j1)`` of the gradient, each summed in place (in L1)."""
+    zero = out.dtype.type(0)
+    for j in range(j0, j1):
+        o = out[j]
+        o[:] = zero
+        q, end = start[j], start[j + 1]
+        while q + 4 <= end:
+            _add4_in_order(
+                o,
+                entry_value[q], D[entry_row[q]],
+                entry_value[q + 1], D[entry_row[q + 1]],
+                entry_value[q + 2], D[entry_row[q + 2]],
+                entry_value[q + 3], D[entry_row[q + 3]],
+            )  # fmt: skip
+            q += 4
+        while q < end:
+            _add1(o, entry_value[q], D[entry_row[q]])
+            q += 1
+
+
 @numba.njit(**_JIT)
 def csr_rows_t_matmul_by_column(indptr, indices, data, rows, D, out):
     """:func:`csr_rows_t_matmul`'s floats, one output row at a time.
@@ -412,39 +458,30 @@ def csr_rows_t_matmul_by_column(indptr, indices, data, rows, D, out):
     (A's n_columns, n_units) C-contiguous.
     """
     n_cols = out.shape[0]
-    start = np.zeros(n_cols + 1, dtype=np.int64)
-    for r in range(rows.shape[0]):
-        i = rows[r]
-        for p in range(indptr[i], indptr[i + 1]):
-            start[indices[p] + 1] += 1
-    for j in range(n_cols):
-        start[j + 1] += start[j]
-    fill = start[:n_cols].copy()
-    entry_row = np.empty(start[n_cols], dtype=np.int64)
-    entry_value = np.empty(start[n_cols], dtype=data.dtype)
-    for r in range(rows.shape[0]):  # batch order within each column
-        i = rows[r]
-        for p in range(indptr[i], indptr[i + 1]):
-            q = fill[indices[p]]
-            entry_row[q], entry_value[q] = r, data[p]
-            fill[indices[p]] = q + 1
-    zero = out.dtype.type(0)
-    for j in range(n_cols):
-        o = out[j]
-        o[:] = zero
-        q, end = start[j], start[j + 1]
-        while q + 4 <= end:
-            _add4_in_order(
-                o,
-                entry_value[q], D[entry_row[q]],
-                entry_value[q + 1], D[entry_row[q + 1]],
-                entry_value[q + 2], D[entry_row[q + 2]],
-                entry_value[q + 3], D[entry_row[q + 3]],
-            )  # fmt: skip
-            q += 4
-        while q < end:
-            _add1(o, entry_value[q], D[entry_row[q]])
-            q += 1
+    start, entry_row, entry_value = _entries_by_column(
+        indptr, indices, data, rows, n_cols
+    )
+    _sum_columns(start, entry_row, entry_value, D, out, 0, n_cols)
+
+
+@numba.njit(**_PARALLEL)
+def csr_rows_t_matmul_by_column_parallel(
+    indptr, indices, data, rows, D, out, n_threads
+):
+    """:func:`csr_rows_t_matmul_by_column` with the output's rows split over
+    numba's threads (each row the same sum, so the same floats)."""
+    n_cols = out.shape[0]
+    start, entry_row, entry_value = _entries_by_column(
+        indptr, indices, data, rows, n_cols
+    )
+    n_blocks = min(n_threads, n_cols)
+    mode = get_fp_mode()  # the calling thread's
+    for c in numba.prange(n_blocks):
+        saved = get_fp_mode()
+        set_fp_mode(mode)
+        j0, j1 = c * n_cols // n_blocks, (c + 1) * n_cols // n_blocks
+        _sum_columns(start, entry_row, entry_value, D, out, j0, j1)
+        set_fp_mode(saved)
 
 
 # The parallel products split the output's columns over numba's threads:

@@ -127,16 +127,23 @@ class SparseRows(NamedTuple):
             out[...] = self.as_scipy() @ W
             return out
         arrays = self.indptr, self.indices, self.data, self.rows
-        if _kernels.parallel() and out.shape[1] >= PARALLEL_MIN_WIDTH:
+        by_column = self.transposed and out.shape[1] >= BY_COLUMN_MIN_WIDTH.get(
+            out.dtype, np.inf
+        )
+        if _kernels.parallel() and by_column:
+            # The gradient's rows split over threads (the same floats).
+            kernels.csr_rows_t_matmul_by_column_parallel(
+                *arrays, W, out, kernels.threads()
+            )
+        elif _kernels.parallel() and out.shape[1] >= PARALLEL_MIN_WIDTH:
             # The same floats, see skmlp._kernels_numba.
             kernels.csr_rows_product_parallel(
                 *arrays, W, out, self.transposed, kernels.threads()
             )
+        elif by_column:
+            kernels.csr_rows_t_matmul_by_column(*arrays, W, out)
         elif self.transposed:
-            if out.shape[1] >= BY_COLUMN_MIN_WIDTH.get(out.dtype, np.inf):
-                kernels.csr_rows_t_matmul_by_column(*arrays, W, out)
-            else:
-                kernels.csr_rows_t_matmul(*arrays, W, out)
+            kernels.csr_rows_t_matmul(*arrays, W, out)
         else:
             kernels.csr_rows_matmul(*arrays, W, out)
         return out

@@ -16,7 +16,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skmlp import NumpyMLPClassifier, _kernels
 from skmlp import _sparse_rows as sparse_rows
-from skmlp._sparse_rows import MIN_WIDTH, SparseRows, SparseRowTaker, skips_zeros
+from skmlp._sparse_rows import (
+    BY_COLUMN_MIN_WIDTH,
+    MIN_WIDTH,
+    SparseRows,
+    SparseRowTaker,
+    skips_zeros,
+)
 
 DTYPES = [np.float32, np.float64]
 needs_numba = pytest.mark.skipif(
@@ -157,10 +163,14 @@ def test_parallel_products_same_bits_as_one_thread(dtype, flush):
 
     X = _mostly_zeros(70, 40, 0.3, dtype)
     rng = np.random.default_rng(5)
-    W = rng.standard_normal((40, 96)).astype(dtype)
+    W = rng.standard_normal((40, 160)).astype(dtype)
     W[::3] *= np.finfo(dtype).tiny  # subnormal products
-    D = rng.standard_normal((70, 96)).astype(dtype)
+    D = rng.standard_normal((70, 160)).astype(dtype)
+    D[::2] *= np.finfo(dtype).tiny
     batch = _batch(X, rng.permutation(70))
+    # 160 units: the gradient by column in float64 (rows split over the
+    # threads), the scatter's columns split in float32.
+    assert (160 >= BY_COLUMN_MIN_WIDTH[np.dtype(dtype)]) == (dtype == np.float64)
     results = {}
     saved = numba.get_num_threads()
     numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
