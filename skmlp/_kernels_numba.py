@@ -301,6 +301,44 @@ def _add1(o, v, a):
 
 
 @numba.njit(inline="always", **_JIT)
+def _add4_in_order(o, v0, a0, v1, a1, v2, a2, v3, a3):
+    # Four entries added one after the other (the same floats as four
+    # separate passes), with o loaded and stored once.
+    for k in range(o.shape[0]):
+        o[k] = (((o[k] + v0 * a0[k]) + v1 * a1[k]) + v2 * a2[k]) + v3 * a3[k]
+
+
+@numba.njit(inline="always", **_JIT)
+def _add_rows(o, values, index, M, lo, hi, in_order):
+    """``o += values[p] * M[index[p]]`` for ``p`` in ``[lo, hi)``, four at a time.
+
+    Four products are summed ``(p0 + p1) + (p2 + p3)`` before ``o`` (the
+    forward product), or, ``in_order``, added to ``o`` one after the other
+    (the floats of one pass per entry: the weight gradient); the tail one
+    by one.  ``in_order`` is a constant at each call: inlined, the branch
+    goes.
+    """
+    p = lo
+    while p + 4 <= hi:
+        if in_order:
+            _add4_in_order(
+                o,
+                values[p], M[index[p]], values[p + 1], M[index[p + 1]],
+                values[p + 2], M[index[p + 2]], values[p + 3], M[index[p + 3]],
+            )  # fmt: skip
+        else:
+            _add4(
+                o,
+                values[p], M[index[p]], values[p + 1], M[index[p + 1]],
+                values[p + 2], M[index[p + 2]], values[p + 3], M[index[p + 3]],
+            )  # fmt: skip
+        p += 4
+    while p < hi:
+        _add1(o, values[p], M[index[p]])
+        p += 1
+
+
+@numba.njit(inline="always", **_JIT)
 def _csr_rows_columns(indptr, indices, data, rows, W, out, k0, k1):
     """Columns ``[k0, k1)`` of :func:`csr_rows_matmul`."""
     zero = out.dtype.type(0)
@@ -352,17 +390,7 @@ def csr_rows_matmul(indptr, indices, data, rows, W, out):
         i = rows[r]
         o = out[r]
         o[:] = zero
-        p, end = indptr[i], indptr[i + 1]
-        while p + 4 <= end:
-            _add4(
-                o,
-                data[p], W[indices[p]], data[p + 1], W[indices[p + 1]],
-                data[p + 2], W[indices[p + 2]], data[p + 3], W[indices[p + 3]],
-            )  # fmt: skip
-            p += 4
-        while p < end:
-            _add1(o, data[p], W[indices[p]])
-            p += 1
+        _add_rows(o, data, indices, W, indptr[i], indptr[i + 1], False)
 
 
 @numba.njit(**_JIT)
@@ -383,14 +411,6 @@ def csr_rows_t_matmul(indptr, indices, data, rows, D, out):
         d = D[r]
         for p in range(indptr[i], indptr[i + 1]):
             _add1(out[indices[p]], data[p], d)
-
-
-@numba.njit(inline="always", **_JIT)
-def _add4_in_order(o, v0, a0, v1, a1, v2, a2, v3, a3):
-    # Four entries added one after the other (the same floats as four
-    # separate passes), with o loaded and stored once.
-    for k in range(o.shape[0]):
-        o[k] = (((o[k] + v0 * a0[k]) + v1 * a1[k]) + v2 * a2[k]) + v3 * a3[k]
 
 
 @numba.njit(inline="always", **_JIT)
@@ -424,19 +444,7 @@ def _sum_columns(start, entry_row, entry_value, D, out, j0, j1):
     for j in range(j0, j1):
         o = out[j]
         o[:] = zero
-        q, end = start[j], start[j + 1]
-        while q + 4 <= end:
-            _add4_in_order(
-                o,
-                entry_value[q], D[entry_row[q]],
-                entry_value[q + 1], D[entry_row[q + 1]],
-                entry_value[q + 2], D[entry_row[q + 2]],
-                entry_value[q + 3], D[entry_row[q + 3]],
-            )  # fmt: skip
-            q += 4
-        while q < end:
-            _add1(o, entry_value[q], D[entry_row[q]])
-            q += 1
+        _add_rows(o, entry_value, entry_row, D, start[j], start[j + 1], True)
 
 
 @numba.njit(**_JIT)
