@@ -23,6 +23,7 @@ own rows.  Each member's update is its standalone fit's optimizer step
 stack.
 """
 
+import functools
 import os
 import warnings
 
@@ -166,7 +167,7 @@ def shuffled(rows, random_state):
 class _Stack:
     """The stacked arrays of the members still training, in ``runs`` order."""
 
-    def __init__(self, runs, X):
+    def __init__(self, runs, X, rows_of_X):
         first = runs[0].est
         self.X, self.runs = X, runs
         self.layer_units = runs[0].start.layer_units
@@ -181,12 +182,14 @@ class _Stack:
         )
         sws = [r.start.sample_weight for r in runs]
         self.sw = None if sws[0] is None else np.stack(sws)
-        self.taker = _sparse_taker(X, self.layer_units[1], len(runs))
+        # Whether the members' fits skip X's zeros (one count of X's zeros).
+        fits_skip = skips_zeros(X, self.layer_units[1])
+        self.taker = _sparse_taker(
+            X, self.layer_units[1], len(runs), fits_skip, rows_of_X
+        )
         # The members' fits' BLAS threads (OpenBLAS rounds some products
         # differently on one thread and on two): their floats.
-        self.blas_limit = blas_threads(
-            self.layer_units, self.batch_size, skips_zeros(X, self.layer_units[1])
-        )
+        self.blas_limit = blas_threads(self.layer_units, self.batch_size, fits_skip)
         self.alpha = np.array([r.est.alpha for r in runs], dtype=float)
         # Members that clip add the L2 term in the backward pass (the norm
         # needs it); the others in their optimizer step, as train_step does.
@@ -253,17 +256,20 @@ SKIP_ZEROS = os.environ.get("SKMLP_STACK_SKIP_ZEROS", "fit")
 MAX_MEMBERS = 6
 
 
-def _sparse_taker(X, width, n_members):
+def _sparse_taker(X, width, n_members, fits_skip, rows_of_X):
     """A :class:`SparseRowTaker` of X when shared batches skip its zeros.
 
-    When the standalone fit skips them (:func:`skips_zeros` of its first
-    layer): a member's floats are then its fit's, as the zero-skipping sums
-    do not depend on the number of columns.  With ``SKIP_ZEROS == "wide"``,
-    float32 stacks also when ``n_members * width`` columns are wide enough.
+    When the standalone fit skips them (``fits_skip``, :func:`skips_zeros`
+    of its first layer): a member's floats are then its fit's, as the
+    zero-skipping sums do not depend on the number of columns.  With
+    ``SKIP_ZEROS == "wide"``, float32 stacks also when ``n_members * width``
+    columns are wide enough.  ``rows_of_X()`` gives the taker, built once
+    for all the stacks of one X.
     """
+    skips = fits_skip
     if SKIP_ZEROS == "wide" and X.dtype == np.float32:
-        width *= n_members
-    return SparseRowTaker(X) if skips_zeros(X, width) else None
+        skips = skips_zeros(X, width * n_members)
+    return rows_of_X() if skips else None
 
 
 def _copied(state):
@@ -587,9 +593,11 @@ def fit_stack(estimators, X, y, sample_weight=None):
             outcome[id(est)] = exc
     finished = {}
     # Members train independently of each other: a chunk after another
-    # gives each its same floats.
+    # gives each its same floats.  X's CSR arrays, if a chunk skips zeros,
+    # are built once for all chunks.
+    rows_of_X = functools.cache(functools.partial(SparseRowTaker, Xv))
     for start in range(0, len(runs), MAX_MEMBERS):
-        _train(_Stack(runs[start : start + MAX_MEMBERS], Xv), finished)
+        _train(_Stack(runs[start : start + MAX_MEMBERS], Xv, rows_of_X), finished)
     fitted = []
     for est in estimators:
         if id(est) in outcome:

@@ -333,9 +333,9 @@ def test_members_beyond_max_members_train_in_chunks_with_the_same_floats(
     stacks = []
     original = _batched_training._Stack
 
-    def recording(runs, X):
+    def recording(runs, *rest):
         stacks.append(len(runs))
-        return original(runs, X)
+        return original(runs, *rest)
 
     monkeypatch.setattr(_batched_training, "MAX_MEMBERS", 3)
     monkeypatch.setattr(_batched_training, "_Stack", recording)
@@ -344,6 +344,33 @@ def test_members_beyond_max_members_train_in_chunks_with_the_same_floats(
     members = [clone(base).set_params(**p) for p in GRID]
     stacked, alone = _fit_both(members, X, y)
     assert stacks == [3, 1]
+    for s, a in zip(stacked, alone):
+        for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_chunks_of_one_stack_share_the_sparse_rows_of_x(digits, monkeypatch):
+    """Chunks that skip zeros take their batches from one SparseRowTaker of
+    X: its CSR arrays are built once, not once a chunk."""
+    pytest.importorskip("numba")
+    from skmlp import _batched_training
+
+    built = []
+    original = _batched_training.SparseRowTaker
+
+    def counting(X):
+        built.append(X.shape)
+        return original(X)
+
+    monkeypatch.setattr(_batched_training, "MAX_MEMBERS", 2)
+    monkeypatch.setattr(_batched_training, "SparseRowTaker", counting)
+    X, y = digits
+    X = _on_canvas(X)
+    base = NumpyMLPClassifier((16,), dtype=np.float64, random_state=0, max_iter=2)
+    members = [clone(base).set_params(**p) for p in GRID]
+    with _kernels.use("numba"):
+        stacked, alone = _fit_both(members, X, y)
+    assert len(members) > 2 and len(built) == 1
     for s, a in zip(stacked, alone):
         for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
             np.testing.assert_array_equal(p, q)
