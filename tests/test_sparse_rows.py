@@ -75,6 +75,41 @@ def test_forward_product_within_rounding_bound(dtype, width):
     assert not np.array_equal(got, np.zeros_like(got))
 
 
+def _forward_in_kernel_order(X, rows, W):
+    """The forward product as the kernel sums it, one NumPy row operation
+    per step: each row's stored entries four at a time, ``(p0 + p1) + (p2
+    + p3)`` added to the row, the last ``count % 4`` one by one."""
+    A = sp.csr_matrix(X)
+    out = np.zeros((len(rows), W.shape[1]), dtype=W.dtype)
+    for r, i in enumerate(rows):
+        cols = A.indices[A.indptr[i] : A.indptr[i + 1]]
+        vals = A.data[A.indptr[i] : A.indptr[i + 1]]
+        o = out[r]
+        full = len(cols) - len(cols) % 4
+        for p in range(0, full, 4):
+            t = [vals[p + j] * W[cols[p + j]] for j in range(4)]
+            o += (t[0] + t[1]) + (t[2] + t[3])
+        for p in range(full, len(cols)):
+            o += vals[p] * W[cols[p]]
+    return out
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("width", [1, 3, 4, 7, 8, 9, 15, 16, 25, 31, 33, 64, 65])
+def test_forward_product_sums_in_the_kernels_order(dtype, width):
+    # Narrow rows go through one-register vector operations
+    # (skmlp._kernels_numba.add_scaled4) and a scalar tail, wide ones through numba's
+    # loop: either way every element is the same sum in the same order.
+    X = _mostly_zeros(40, 70, 0.3, dtype, seed=3)
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((70, width)).astype(dtype)
+    rows = rng.permutation(40)[:29]
+    with _kernels.use("numba"):
+        got = _batch(X, rows).dot(W)
+    np.testing.assert_array_equal(got, _forward_in_kernel_order(X, rows, W))
+
+
 @needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("width", [1, 25, 64, 128, 300])
