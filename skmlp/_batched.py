@@ -195,7 +195,7 @@ def _rows(A):
     return A.reshape(-1, A.shape[-1])
 
 
-def forward_stacked(X, params, activation, out_activation, masks=None):
+def forward_stacked(X, params, activation, out_activation, masks=None, fused=True):
     """Forward pass of every member, keeping each layer (for the backward).
 
     Parameters
@@ -214,6 +214,10 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
         ``l + 1`` (a member without dropout there has a mask of ones), or
         None: drawn by the caller from each member's own random state, in
         the order :func:`skmlp._network.forward` draws them.
+    fused : bool, default=True
+        Whether ReLU and softmax may run the compiled kernels (training's
+        floats); False gives the NumPy activations of
+        :func:`skmlp._network.predict_output` (prediction's floats).
 
     Returns
     -------
@@ -225,7 +229,7 @@ def forward_stacked(X, params, activation, out_activation, masks=None):
     masks : list of ndarray or None
         ``[None, *masks, None]``, aligned with ``activations``.
     """
-    kernels = _stacked_kernels()
+    kernels = _stacked_kernels() if fused else None
     activations, inputs, kept = [X], [None], [None]
     last = len(params.coefs) - 1
     for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
@@ -476,5 +480,8 @@ def predict_stacked(X, params, activation, out_activation, layer_units):
                 for m in range(M)
             ]
         )
-    acts, _, _ = forward_stacked(X, params, activation, out_activation)
+    # Each member's predict_output: NumPy's softmax, not the compiled one
+    # (within a documented bound of it, not equal: NumPy 2.4's exp and
+    # numba's differ in the last bit).
+    acts, _, _ = forward_stacked(X, params, activation, out_activation, fused=False)
     return acts[-1]

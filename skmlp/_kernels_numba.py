@@ -695,31 +695,62 @@ def csr_rows_product_parallel(
         set_fp_mode(saved)
 
 
-@numba.njit(**_JIT)
-def dense_to_csr(X):
-    """The CSR arrays ``(indptr, indices, data)`` of a dense matrix.
+@numba.njit(inline="always", **_JIT)
+def _row_nonzeros(X, i):
+    zero = X.dtype.type(0)  # an int 0 would compare in float64
+    count = 0
+    for j in range(X.shape[1]):
+        count += X[i, j] != zero
+    return count
 
-    Entries other than 0 (NaN included) are stored, row by row, in column
-    order: the arrays of ``scipy.sparse.csr_matrix(X)``, in two passes over
-    X instead of scipy's detour through COO (0.2 s against ~10 ms for 8,000
-    MNIST rows).
-    """
+
+@numba.njit(**_JIT)
+def count_nonzero(X):
+    """``np.count_nonzero`` of a 2-d array (NaN counts): 1 against 5 ms
+    on MNIST's 10,000 float32 rows, asked of every training set."""
+    count = 0
+    for i in range(X.shape[0]):
+        count += _row_nonzeros(X, i)
+    return count
+
+
+@numba.njit(**_JIT)
+def _csr_row_starts(X, indptr):
+    """``indptr`` of X's CSR form: where each row's stored entries start."""
+    for i in range(X.shape[0]):
+        indptr[i + 1] = indptr[i] + _row_nonzeros(X, i)
+
+
+@numba.njit(**_JIT)
+def _csr_fill(X, indptr, indices, data):
+    """X's stored entries, row by row, into ``indices`` and ``data``."""
     n, d = X.shape
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):
-        count = 0
-        for j in range(d):
-            if X[i, j] != 0:
-                count += 1
-        indptr[i + 1] = indptr[i] + count
-    indices = np.empty(indptr[n], dtype=np.int32)
-    data = np.empty(indptr[n], dtype=X.dtype)
     for i in range(n):
         q = indptr[i]
         for j in range(d):
             if X[i, j] != 0:
                 indices[q], data[q] = j, X[i, j]
                 q += 1
+
+
+def dense_to_csr(X):
+    """The CSR arrays ``(indptr, indices, data)`` of a dense matrix.
+
+    Entries other than 0 (NaN included) are stored, row by row, in column
+    order: the arrays of ``scipy.sparse.csr_matrix(X)``, in two passes over
+    X instead of scipy's detour through COO (0.2 s against ~10 ms for 8,000
+    MNIST rows).  The column indices are ``uint16`` when X has at most
+    65,536 columns (``int32`` otherwise): a quarter less to read than
+    scipy's ``int32`` and no negative-index check, which made the products
+    ~5% faster (MNIST batches, 25-256 units, both dtypes).
+    """
+    n, d = X.shape
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    _csr_row_starts(X, indptr)
+    index_dtype = np.uint16 if d <= 2**16 else np.int32
+    indices = np.empty(indptr[n], dtype=index_dtype)
+    data = np.empty(indptr[n], dtype=X.dtype)
+    _csr_fill(X, indptr, indices, data)
     return indptr, indices, data
 
 

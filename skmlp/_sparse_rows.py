@@ -44,13 +44,17 @@ MAX_DENSITY = 0.3
 taken as sparse rows.  The zero-skipping products do one multiply-add per
 stored entry but at a fraction of BLAS's rate per multiply-add."""
 
-MIN_WIDTH = {np.dtype(np.float32): 64, np.dtype(np.float64): 16}
+MIN_WIDTH = {np.dtype(np.float32): 24, np.dtype(np.float64): 16}
 """Narrowest first hidden layer for which a dense training set is taken as
 sparse rows, by dtype.  ``benchmarks/bench_sparse_rows.py`` on MNIST batches
 of 200 rows, one thread, forward product plus weight gradient against
-BLAS: float32 0.84-0.99x at 25 units, 1.9x at 64, 4.3x at 256; float64
-1.5x at 25, 2.0x at 64, 2.2x at 256.  In whole fits of 784-25-15-10,
-float32 sparse rows were 0.9x (slower), float64 1.2x."""
+BLAS (session 5): float32 0.84-0.99x at 25 units, 1.9x at 64, 4.3x at 256;
+float64 1.5x at 25, 2.0x at 64, 2.2x at 256.  Since narrow rows are summed
+a register at a time, the next row prefetched and the indices ``uint16``
+(session 7), whole 20-epoch float32 fits on MNIST, sparse rows against
+BLAS, one thread, interleaved medians: 1.03x the time at 16 units, 0.84x
+at (25, 15), 1.00x at 32, 0.94x at 48 (the CSR arrays, built once per fit
+in ~13 ms, cost more than that in fits of a few epochs)."""
 
 
 BY_COLUMN_MIN_WIDTH = {np.dtype(np.float32): 256, np.dtype(np.float64): 128}
@@ -155,8 +159,10 @@ class SparseRows(NamedTuple):
     def as_scipy(self):
         """The batch as a scipy CSR matrix (or its transpose)."""
         n_matrix_rows = self.indptr.shape[0] - 1
+        # scipy takes int32 or int64 indices (dense_to_csr may give uint16).
+        indices = self.indices.astype(np.int32, copy=False)
         matrix = sp.csr_matrix(
-            (self.data, self.indices, self.indptr),
+            (self.data, indices, self.indptr),
             shape=(n_matrix_rows, self.n_columns),
         )
         batch = matrix[self.rows]
@@ -222,10 +228,11 @@ def skips_zeros(X, first_width, augment=None):
         ``MAX_DENSITY`` nonzeros and a first layer at least
         ``MIN_WIDTH[X.dtype]`` wide.
     """
-    if augment is not None or _kernels.compiled() is None:
+    kernels = _kernels.compiled()
+    if augment is not None or kernels is None:
         return False
     if sp.issparse(X):
         return X.format == "csr"
     if first_width < MIN_WIDTH.get(X.dtype, np.inf) or X.size == 0:
         return False
-    return np.count_nonzero(X) <= MAX_DENSITY * X.size
+    return kernels.count_nonzero(X) <= MAX_DENSITY * X.size

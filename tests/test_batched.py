@@ -184,6 +184,13 @@ def test_sparse_shared_batch_gives_each_member_its_sparse_fit_floats(
         np.testing.assert_allclose(
             P, dense_acts[-1], rtol=1e-3 if dtype == np.float32 else 1e-10
         )
-        np.testing.assert_array_equal(
-            predict_stacked(X, params, "relu", "softmax", layers), P
+        # Prediction: each member's predict_output on the same batch (its
+        # zero-skipping product, then NumPy's softmax, not the fused one).
+        predicted = predict_stacked(X, params, "relu", "softmax", layers)
+        for m in range(M):
+            single = as_params(params.flat[m], layers)
+            expected = predict_output(X, single, "relu", "softmax")
+            np.testing.assert_array_equal(predicted[m], expected)
+        np.testing.assert_allclose(
+            predicted, P, rtol=1e-5 if dtype == np.float32 else 1e-13
         )

@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from skmlp import NumpyMLPClassifier, _kernels
+from skmlp._sparse_rows import MIN_WIDTH
 from skmlp.model_selection import GridSearchCV, RandomizedSearchCV, _search
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -349,19 +350,30 @@ def test_small_networks_are_scored_and_refitted_on_one_blas_thread(
     assert seen and all(s == expected for s in seen)
 
 
-@pytest.mark.parametrize("skip_zeros", ["fit", "wide"])
+FLOAT32_MIN_WIDTH = MIN_WIDTH[np.dtype(np.float32)]
+
+
+@pytest.mark.parametrize(
+    "skip_zeros, width",
+    [
+        ("fit", FLOAT32_MIN_WIDTH - 1),
+        ("fit", FLOAT32_MIN_WIDTH),
+        ("wide", FLOAT32_MIN_WIDTH - 1),
+    ],
+)
 def test_float32_mostly_zero_inputs_same_best_params_and_scores(
-    skip_zeros, monkeypatch
+    skip_zeros, width, monkeypatch
 ):
     """The issue's float32 equality on MNIST-like inputs (13% nonzero).
 
-    By default (``SKIP_ZEROS="fit"``) the members skip zeros only where
-    their standalone fits do (not at 25 float32 units): equal scores.  With
-    ``"wide"`` and numba, a stack wide enough skips the zeros in one wide
-    product while each fit takes BLAS's products, so the float32 scores may
-    differ by rounding: on this sample within the issue's 0.002 with the
-    same ``best_params_`` (on the MNIST row itself they were not, which is
-    why it is not the default: benchmarks/RESULTS_search.md).
+    By default (``SKIP_ZEROS="fit"``) the members skip zeros exactly where
+    their standalone fits do (from ``MIN_WIDTH`` float32 units, with
+    numba): equal scores either way.  With ``"wide"`` and numba, a stack
+    wide enough skips the zeros in one wide product even where each fit
+    takes BLAS's products, so the float32 scores may differ by rounding: on
+    this sample within the issue's 0.002 with the same ``best_params_`` (on
+    the MNIST row itself they were not, which is why it is not the default:
+    benchmarks/RESULTS_search.md).
     """
     from skmlp import _batched_training
 
@@ -377,16 +389,18 @@ def test_float32_mostly_zero_inputs_same_best_params_and_scores(
         "_sparse_taker",
         lambda *a: takers.append(original(*a)) or takers[-1],
     )
-    net = NumpyMLPClassifier((25,), dtype=np.float32, random_state=0, max_iter=10)
+    net = NumpyMLPClassifier((width,), dtype=np.float32, random_state=0, max_iter=10)
     grid = {"alpha": [1e-4, 1e-2, 1.0], "learning_rate_init": [1e-3, 1e-2]}
     # One BLAS thread for speed only: OpenBLAS's two on a loaded 2-core
     # machine made scikit-learn's search 8-40x slower here.
     with threadpool_limits(1):
         ours = GridSearchCV(net, grid, cv=5).fit(X, y)
         theirs = SkGridSearchCV(net, grid, cv=5).fit(X, y)
-    wide = skip_zeros == "wide" and _kernels.backend() != "numpy"
-    assert takers and all((t is not None) == wide for t in takers)
+    compiled = _kernels.backend() != "numpy"
+    skips = compiled and (skip_zeros == "wide" or width >= FLOAT32_MIN_WIDTH)
+    assert takers and all((t is not None) == skips for t in takers)
     assert ours.best_params_ == theirs.best_params_
+    wide = skips and width < FLOAT32_MIN_WIDTH  # the fits take BLAS's products
     for key in ("mean_test_score", "std_test_score"):
         a, b = ours.cv_results_[key], theirs.cv_results_[key]
         np.testing.assert_allclose(a, b, rtol=0, atol=0.002 if wide else 0)

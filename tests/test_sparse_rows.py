@@ -291,8 +291,33 @@ def test_dense_to_csr_gives_scipys_arrays(dtype):
     np.testing.assert_array_equal(indptr, expected.indptr)
     np.testing.assert_array_equal(indices, expected.indices)
     np.testing.assert_array_equal(data, expected.data)  # NaN == NaN here
-    assert data.dtype == dtype
+    assert data.dtype == dtype and indices.dtype == np.uint16
     np.testing.assert_array_equal(taker(slice(0, 40)).as_scipy().toarray(), X)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_compiled_count_nonzero_is_numpys(dtype, order):
+    X = _mostly_zeros(50, 37, 0.2, dtype, seed=8)
+    X[1, 2], X[3, 4], X[5, 6], X[7, 8] = np.nan, -0.0, np.inf, -np.inf
+    X = np.asarray(X, order=order)
+    with _kernels.use("numba") as kernels:
+        assert kernels.count_nonzero(X) == np.count_nonzero(X)
+        assert kernels.count_nonzero(X[:0]) == 0
+
+
+@needs_numba
+def test_dense_to_csr_takes_int32_indices_past_65536_columns():
+    X = np.zeros((2, 2**16 + 3), dtype=np.float32)
+    X[0, 2**16 + 1] = 2.0  # column 65537: not a uint16
+    X[1, 3] = 1.0
+    with _kernels.use("numba") as kernels:
+        indptr, indices, data = kernels.dense_to_csr(X)
+        got = _batch(X, np.array([1, 0])).dot(np.ones((X.shape[1], 2), np.float32))
+    assert indices.dtype == np.int32
+    np.testing.assert_array_equal(indices, [2**16 + 1, 3])
+    np.testing.assert_array_equal(got, [[1.0, 1.0], [2.0, 2.0]])
 
 
 # ---------------------------------------------------------------- decision
