@@ -18,6 +18,12 @@ and the ratios.  These ratios chose ``skmlp._sparse_rows.MIN_WIDTH``; the
 last two columns, the gradient's two kernels (the scatter and the sum by
 column, the same floats), chose ``BY_COLUMN_MIN_WIDTH``.
 
+``--fresh`` takes every call's batch from a shuffled epoch, as training
+does, instead of the same 200 rows each time: the rows' stored entries then
+come from further than the L2 cache, which roughly doubled the kernels'
+time at 25 units, and the BLAS forward column includes the gather of the
+batch's dense rows (``np.take``) that training pays before the product.
+
 ``--threads N`` (N > 1) times the same products on N threads instead, in
 wall-clock microseconds: BLAS on N threads, the one-thread kernels, and the
 ``numba-parallel`` backend's products (the forward product's columns, or
@@ -27,6 +33,7 @@ only with ``SKMLP_KERNELS=numba-parallel``.
 """
 
 import argparse
+import itertools
 import os
 import time
 from functools import partial
@@ -69,6 +76,25 @@ def median_us(call, number, repeats, clock=time.process_time):
             call()
         times.append((clock() - start) / number * 1e6)
     return float(np.median(times))
+
+
+def _gather_dot(Xd, batches, dense, fresh, W, out):
+    """BLAS's forward product, after training's gather when ``fresh``."""
+    if fresh:
+        np.take(Xd, next(batches).rows, axis=0, out=dense)
+    np.matmul(dense, W, out=out)
+
+
+def _sparse_product(batches, kernels, product, *operands):
+    """A zero-skipping product of the next batch: ``"dot"`` and ``"T.dot"``
+    as dispatched, or a kernel of ``skmlp._kernels_numba`` by name."""
+    batch = next(batches)
+    if product == "dot":
+        return batch.dot(*operands)
+    if product == "T.dot":
+        return batch.T.dot(*operands)
+    arrays = batch.indptr, batch.indices, batch.data, batch.rows
+    return getattr(kernels, product)(*arrays, *operands)
 
 
 def _parallel_product(kernels_module, product, B, into):
@@ -129,6 +155,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--number", type=int, default=50)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--fresh", action="store_true", help="a new batch of a shuffled epoch each call"
+    )
     args = parser.parse_args()
     if args.threads > 1:
         X, source = pixels()
@@ -141,33 +170,40 @@ def main():
     from skmlp._sparse_rows import SparseRowTaker
 
     X, source = pixels()
-    print(f"data: {source}; batch 200; one thread; load {os.getloadavg()}")
+    rows = "a new batch each call (--fresh)" if args.fresh else "the same batch"
+    print(f"data: {source}; batch 200, {rows}; one thread; load {os.getloadavg()}")
     print("| dtype | units | BLAS fwd us | sparse fwd us | BLAS grad us "
           "| sparse grad us | fwd ratio | grad ratio | both ratio "
           "| scatter grad us | by-column grad us |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rng = np.random.default_rng(0)
-    rows = rng.permutation(X.shape[0])[:200]
+    perm = rng.permutation(X.shape[0])
+    epoch = [perm[i : i + 200] for i in range(0, X.shape[0] - 199, 200)]
+    if not args.fresh:
+        epoch = epoch[:1]
     with _kernels.use("numba"):
         for dtype in (np.float32, np.float64):
             Xd = X.astype(dtype)
-            batch = SparseRowTaker(Xd)(rows)
-            dense = Xd[rows]
+            taker = SparseRowTaker(Xd)
+            batches = itertools.cycle([taker(rows) for rows in epoch])
+            dense = Xd[epoch[0]]
             for width in args.widths:
                 W = (rng.standard_normal((784, width)) * 0.05).astype(dtype)
                 D = rng.standard_normal((200, width)).astype(dtype)
                 out, grad = np.empty((200, width), dtype), np.empty((784, width), dtype)
-                batch.dot(W, out), batch.T.dot(D, grad)  # compile
                 kernels = _kernels.compiled()
-                arrays = batch.indptr, batch.indices, batch.data, batch.rows
+
+                gather_dot = partial(_gather_dot, Xd, batches, dense, args.fresh)
+                sparse = partial(_sparse_product, batches, kernels)
+                sparse("dot", W, out), sparse("T.dot", D, grad)  # compile
                 calls = (
-                    partial(np.matmul, dense, W, out=out),
-                    partial(batch.dot, W, out),
+                    partial(gather_dot, W, out),
+                    partial(sparse, "dot", W, out),
                     partial(np.matmul, dense.T, D, out=grad),
-                    partial(batch.T.dot, D, grad),  # whichever the dispatch picks
+                    partial(sparse, "T.dot", D, grad),  # what the dispatch picks
                     # The two gradient kernels (BY_COLUMN_MIN_WIDTH chose):
-                    partial(kernels.csr_rows_t_matmul, *arrays, D, grad),
-                    partial(kernels.csr_rows_t_matmul_by_column, *arrays, D, grad),
+                    partial(sparse, "csr_rows_t_matmul", D, grad),
+                    partial(sparse, "csr_rows_t_matmul_by_column", D, grad),
                 )
                 t = [median_us(call, args.number, args.repeats) for call in calls]
                 print(
