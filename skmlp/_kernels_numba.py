@@ -598,7 +598,9 @@ def _entries_by_column(indptr, indices, data, rows, n_cols):
     (a counting sort): ``(start, entry_row, entry_value)``, column ``j``'s
     entries at ``start[j]:start[j + 1]``."""
     start = np.zeros(n_cols + 1, dtype=np.int64)
+    _prefetch_row(indptr, indices, data, rows, 0)
     for r in range(rows.shape[0]):
+        _prefetch_row(indptr, indices, data, rows, r + 1)
         i = rows[r]
         for p in range(indptr[i], indptr[i + 1]):
             start[indices[p] + 1] += 1

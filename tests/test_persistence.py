@@ -352,12 +352,24 @@ def _load_fixture(name, fmt):
         return pickle.load(f)
 
 
+# Rounding of another NumPy/OpenBLAS build over a few epochs: float64 sums
+# that differ in the last bit stay within 1e-12 of each other.
+V1_ROUNDING = dict(rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("fmt", ["skops", "pkl"])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_version_1_model_files_load_and_continue_training(name, fmt):
     """Files saved before the optimizer state was versioned (flat dict, see
-    tests/fixtures/make_v1_models.py) continue exactly as a model trained
-    from scratch with the current code: their optimizer state is read."""
+    tests/fixtures/make_v1_models.py) continue as a model trained from
+    scratch with the current code: their optimizer state is read.
+
+    Up to rounding only: the files were trained in an older environment,
+    whose sums can differ from today's in the last bit (a fresh one on 2
+    Dec 2026, NumPy 2.4.6 with OpenBLAS 0.3.31, trained one intercept 1e-16
+    away from the file's); without its optimizer state a file's model moves
+    1e-2 away (the next test).
+    """
     scenario = SCENARIOS[name]
     loaded = _load_fixture(name, fmt)
     assert "version" not in loaded._optimizer_state  # really the old layout
@@ -366,15 +378,18 @@ def test_version_1_model_files_load_and_continue_training(name, fmt):
     ref = NumpyMLPClassifier(**scenario.params)
     for call in scenario.calls[: scenario.saved_after]:
         call(ref)
-    assert_same_predictions(ref, loaded, V1_X)
+    np.testing.assert_array_equal(ref.predict(V1_X), loaded.predict(V1_X))
+    np.testing.assert_allclose(
+        ref.predict_proba(V1_X), loaded.predict_proba(V1_X), **V1_ROUNDING
+    )
     for call in scenario.calls[scenario.saved_after :]:
         call(ref)
         call(loaded)
     assert loaded._optimizer_state["version"] == 2
-    assert loaded.loss_curve_ == ref.loss_curve_
+    np.testing.assert_allclose(loaded.loss_curve_, ref.loss_curve_, **V1_ROUNDING)
     assert loaded.t_ == ref.t_
     for a, b in zip(ref.coefs_ + ref.intercepts_, loaded.coefs_ + loaded.intercepts_):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(b, a, **V1_ROUNDING)
 
 
 def test_version_1_file_without_its_optimizer_state_diverges():
@@ -386,7 +401,8 @@ def test_version_1_file_without_its_optimizer_state_diverges():
     for call in scenario.calls[scenario.saved_after :]:
         call(ref)
         call(loaded)
-    assert not np.array_equal(ref.coefs_[0], loaded.coefs_[0])
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(loaded.coefs_[0], ref.coefs_[0], **V1_ROUNDING)
 
 
 def test_unknown_optimizer_state_version_is_a_clear_error():
