@@ -191,9 +191,13 @@ class _Stack:
         # An epoch's batches (gen_batches checks its arguments, every call).
         self.batches = list(gen_batches(self.n_train, self.batch_size))
         self.flat = np.stack([r.start.flat for r in runs])
-        self.Y = np.stack(
-            [smooth_targets(r.start.Y, r.est.label_smoothing, self.out) for r in runs]
-        )
+        Ys = [smooth_targets(r.start.Y, r.est.label_smoothing, self.out) for r in runs]
+        # Members with the same targets bit for bit (the same smoothing and
+        # class encoding: a grid over other hyperparameters) share one array,
+        # and a batch gathers its rows once for all of them.
+        same = all(_same_bits(Ys[0], Y) for Y in Ys[1:])
+        self.Y_shared = Ys[0] if same else None
+        self.Y = self._broadcast_Y(len(runs)) if same else np.stack(Ys)
         sws = [r.start.sample_weight for r in runs]
         self.sw = None if sws[0] is None else np.stack(sws)
         # Whether the members' fits skip X's zeros (one count of X's zeros).
@@ -224,6 +228,10 @@ class _Stack:
         self.backward_alpha = np.where(self.fold_l2, 0.0, self.alpha)
         self.work = {}  # Workspace and gather buffers, by batch rows
 
+    def _broadcast_Y(self, M):
+        """The shared targets seen as every member's (a read-only view)."""
+        return np.broadcast_to(self.Y_shared, (M, *self.Y_shared.shape))
+
     def workspace(self, m, shared):
         """Buffers for a batch of ``m`` rows of every member (reused)."""
         key = (m, shared)
@@ -237,7 +245,11 @@ class _Stack:
                 None
                 if shared and self.taker is not None
                 else np.empty((*n_x, X.shape[1]), X.dtype),
-                np.empty((M, m, self.Y.shape[2]), self.Y.dtype),
+                # shared rows of shared targets: one block for all members
+                np.empty(
+                    (*(n_x if self.Y_shared is not None else (M, m)), self.Y.shape[2]),
+                    self.Y.dtype,
+                ),
                 None if self.sw is None else np.empty((M, m), self.sw.dtype),
             )
         return found
@@ -246,7 +258,9 @@ class _Stack:
         """Drop the members not in ``live`` (indices into ``runs``)."""
         self.runs = [self.runs[i] for i in live]
         self.flat = self.flat[live]
-        self.Y = self.Y[live]
+        self.Y = (
+            self._broadcast_Y(len(live)) if self.Y_shared is not None else self.Y[live]
+        )
         self.sw = None if self.sw is None else self.sw[live]
         self.alpha = self.alpha[live]
         self.fold_l2 = self.fold_l2[live]
@@ -326,6 +340,11 @@ def _needed(limit):
     return None if all(lib.num_threads <= limit for lib in libraries) else limit
 
 
+def _same_bits(a, b):
+    """Whether two arrays hold the same floats, bit for bit."""
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
 def _copied(state):
     """An optimizer state with its arrays copied."""
     return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in state.items()}
@@ -374,8 +393,15 @@ def _take(stack, R, shared):
         else:
             Xb = stack.taker(rows)
         # One C-contiguous block per member, as the compiled kernels (which
-        # give each member its standalone fit's floats) need it.
-        Yb = np.take(stack.Y, rows, axis=1, out=ybuf, mode="clip")
+        # give each member its standalone fit's floats) need it; shared
+        # targets are gathered once, the same block for every member.
+        if stack.Y_shared is not None:
+            Yb = np.broadcast_to(
+                stack.Y_shared.take(rows, axis=0, out=ybuf, mode="clip"),
+                (len(R), *ybuf.shape),
+            )
+        else:
+            Yb = np.take(stack.Y, rows, axis=1, out=ybuf, mode="clip")
         swb = (
             None
             if stack.sw is None
@@ -384,7 +410,8 @@ def _take(stack, R, shared):
     else:
         Xb = stack.X.take(R, axis=0, out=xbuf, mode="clip")
         for i, rows in enumerate(R):
-            stack.Y[i].take(rows, axis=0, out=ybuf[i], mode="clip")
+            Y = stack.Y[i] if stack.Y_shared is None else stack.Y_shared
+            Y.take(rows, axis=0, out=ybuf[i], mode="clip")
             if swbuf is not None:
                 stack.sw[i].take(rows, out=swbuf[i], mode="clip")
         Yb, swb = ybuf, swbuf
