@@ -66,6 +66,9 @@ def _assert_same_fit(stacked, alone, X):
     np.testing.assert_allclose(stacked.loss_, alone.loss_, rtol=1e-6)
     assert stacked.learning_rate_curve_ == alone.learning_rate_curve_
     assert stacked.validation_scores_ == alone.validation_scores_
+    # Bit for bit: the members' validation outputs are their fits' own
+    # (predict_output), not the fused softmax's (last bits apart).
+    assert stacked.validation_loss_curve_ == alone.validation_loss_curve_
     for name in ("best_loss_", "best_validation_loss_"):
         a, b = getattr(stacked, name), getattr(alone, name)
         assert a == b if b is None else a == pytest.approx(b, rel=1e-6)
