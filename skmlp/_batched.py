@@ -37,12 +37,13 @@ import numpy as np
 
 from . import _kernels
 from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
-from ._losses import LOSS_GRADIENTS
+from ._losses import LOSS_GRADIENTS, _eps
 from ._network import as_params, predict_output
 from ._sparse_rows import SparseRows
 
 __all__ = [
     "StackedParams",
+    "Workspace",
     "as_stacked",
     "member",
     "forward_stacked",
@@ -106,6 +107,42 @@ class StackedParams(NamedTuple):
     coefs: list
     intercepts: list
     n_coef: int
+
+
+class Workspace:
+    """Reused buffers of one batch size for a stack (no allocation per batch).
+
+    Parameters
+    ----------
+    n_members, n_samples : int
+    layer_units : sequence of int
+    dtype : numpy dtype
+
+    Attributes
+    ----------
+    out : list of ndarray
+        ``out[l]`` of shape (n_members, n_samples, n_units[l+1]): the layer
+        outputs (:func:`forward_stacked`'s ``out``).
+    deltas : list of ndarray
+        ``deltas[l - 1]`` of shape (n_members, n_samples, n_units[l]): the
+        error of hidden layer ``l`` (:func:`backward_stacked`).
+    log : ndarray of shape (n_members, n_samples, n_outputs)
+        The clipped logarithm of the output (:func:`loss_stacked`).
+    ones : ndarray of shape (n_samples,)
+    sw_sum, sw_sum_cast : ndarray of shape (n_members,)
+        ``S`` of an unweighted batch (its number of rows), in float64 and in
+        ``dtype``; ``placeholder`` stands for the unread sample weights.
+    """
+
+    def __init__(self, n_members, n_samples, layer_units, dtype):
+        shape = (n_members, n_samples)
+        self.out = [np.empty((*shape, u), dtype) for u in layer_units[1:]]
+        self.deltas = [np.empty((*shape, u), dtype) for u in layer_units[1:-1]]
+        self.log = np.empty((*shape, layer_units[-1]), dtype)
+        self.ones = np.ones(n_samples, dtype)
+        self.sw_sum = np.full(n_members, float(n_samples))
+        self.sw_sum_cast = self.sw_sum.astype(dtype)
+        self.placeholder = np.empty(shape, dtype)
 
 
 def as_stacked(flat, layer_units):
@@ -195,7 +232,7 @@ def _rows(A):
     return A.reshape(-1, A.shape[-1])
 
 
-def forward_stacked(X, params, activation, out_activation, masks=None, fused=True):
+def forward_stacked(X, params, activation, out_activation, masks=None, out=None):
     """Forward pass of every member, keeping each layer (for the backward).
 
     Parameters
@@ -214,10 +251,10 @@ def forward_stacked(X, params, activation, out_activation, masks=None, fused=Tru
         ``l + 1`` (a member without dropout there has a mask of ones), or
         None: drawn by the caller from each member's own random state, in
         the order :func:`skmlp._network.forward` draws them.
-    fused : bool, default=True
-        Whether ReLU and softmax may run the compiled kernels (training's
-        floats); False gives the NumPy activations of
-        :func:`skmlp._network.predict_output` (prediction's floats).
+    out : list of ndarray, default=None
+        Preallocated C-contiguous layer outputs, ``out[l]`` of shape
+        (n_members, n_samples, n_units[l+1]) (as :func:`skmlp._network.forward`'s
+        ``out``: the same products, no allocation per batch).
 
     Returns
     -------
@@ -229,14 +266,14 @@ def forward_stacked(X, params, activation, out_activation, masks=None, fused=Tru
     masks : list of ndarray or None
         ``[None, *masks, None]``, aligned with ``activations``.
     """
-    kernels = _stacked_kernels() if fused else None
+    kernels = _stacked_kernels()
     activations, inputs, kept = [X], [None], [None]
     last = len(params.coefs) - 1
     for l, (W, b) in enumerate(zip(params.coefs, params.intercepts)):
         if l == 0 and _wide(X):
             Z = _first_layer_shared(X, W)
         else:
-            Z = np.matmul(activations[l], W)
+            Z = np.matmul(activations[l], W, out=None if out is None else out[l])
         if l == last:
             inputs.append(_bias_activation(Z, b, out_activation, True, kernels))
             kept.append(None)
@@ -304,6 +341,7 @@ def backward_stacked(
     grad,
     sample_weight=None,
     masks=None,
+    work=None,
 ):
     """Back-propagate every member's error into ``grad``.
 
@@ -326,6 +364,9 @@ def backward_stacked(
     grad : StackedParams
         Overwritten with the gradients.
     sample_weight : ndarray of shape (n_members, n_samples), default=None
+    work : Workspace, default=None
+        Buffers of this batch's size (the errors of the hidden layers, the
+        unweighted sums): the same floats, no allocation per batch.
 
     Returns
     -------
@@ -333,11 +374,22 @@ def backward_stacked(
     """
     kernels = _stacked_kernels()
     dtype = params.flat.dtype
-    sw_sum = _sw_sums(Y, sample_weight)
-    delta = _output_error(
-        activations[-1], Y, inputs[-1], out_activation, sample_weight, sw_sum, kernels
+    sw_sum = (
+        work.sw_sum
+        if work is not None and sample_weight is None
+        else _sw_sums(Y, sample_weight)
     )
-    ones = np.ones(delta.shape[1], dtype=dtype)
+    delta = _output_error(
+        activations[-1],
+        Y,
+        inputs[-1],
+        out_activation,
+        sample_weight,
+        sw_sum,
+        kernels,
+        work if sample_weight is None else None,
+    )
+    ones = np.ones(delta.shape[1], dtype=dtype) if work is None else work.ones
     for l in range(len(params.coefs) - 1, -1, -1):
         if l == 0 and _wide(activations[0]):
             _first_layer_gradient_shared(activations[0], delta, grad.coefs[0])
@@ -345,7 +397,11 @@ def backward_stacked(
             np.matmul(np.swapaxes(activations[l], -1, -2), delta, out=grad.coefs[l])
         np.matmul(ones, delta, out=grad.intercepts[l])
         if l > 0:
-            delta = np.matmul(delta, np.swapaxes(params.coefs[l], -1, -2))
+            delta = np.matmul(
+                delta,
+                np.swapaxes(params.coefs[l], -1, -2),
+                out=None if work is None else work.deltas[l - 1],
+            )
             A = activations[l] if inputs[l] is None else inputs[l]
             if (
                 activation == "relu"
@@ -358,18 +414,21 @@ def backward_stacked(
             if masks is not None and masks[l] is not None:
                 delta *= masks[l]
     n_coef = params.n_coef
+    if not alpha.any():  # every member's optimizer step adds the L2 term
+        return grad
     for m in np.flatnonzero(alpha):  # as backward's L2 term, member by member
         c = float(alpha[m] / sw_sum[m])
         grad.flat[m, :n_coef] += c * params.flat[m, :n_coef]
     return grad
 
 
-def _output_error(P, Y, Z, out_activation, sample_weight, sw_sum, kernels):
+def _output_error(P, Y, Z, out_activation, sample_weight, sw_sum, kernels, work=None):
     """Every member's ``(P - Y) s_i / S``, in place in ``P``.
 
     The stacked twin of :func:`skmlp._network`'s output error: the single
     network's compiled softmax kernel member by member, or the reference's
-    calls on the whole stack.
+    calls on the whole stack.  ``work`` (unweighted batches only) holds the
+    placeholder weights and ``sw_sum`` cast to P's dtype.
     """
     dtype = P.dtype
     if (
@@ -378,6 +437,11 @@ def _output_error(P, Y, Z, out_activation, sample_weight, sw_sum, kernels):
         and kernels.supports(P, Y)
         and (sample_weight is None or kernels.supports(sample_weight))
     ):
+        if work is not None:
+            kernels.log_loss_delta_stacked(
+                P, Y, work.placeholder, False, work.sw_sum_cast
+            )
+            return P
         # The weights are unread if None (a placeholder of the right type).
         weights = (
             np.empty(P.shape[:2], dtype) if sample_weight is None else sample_weight
@@ -416,7 +480,9 @@ def _cross_entropies(Y, logP, sample_weight):
     return out
 
 
-def loss_stacked(Y, P, out_activation, params, alpha, layer_units, sample_weight=None):
+def loss_stacked(
+    Y, P, out_activation, params, alpha, layer_units, sample_weight=None, work=None
+):
     """Each member's :func:`skmlp._network.loss` (data term plus L2).
 
     Parameters
@@ -428,21 +494,33 @@ def loss_stacked(Y, P, out_activation, params, alpha, layer_units, sample_weight
     alpha : ndarray of shape (n_members,)
     layer_units : sequence of int
     sample_weight : ndarray of shape (n_members, n_samples), default=None
+    work : Workspace, default=None
+        Buffers of this batch's size (the clipped logarithm of a softmax
+        output, the unweighted sums): the same floats, no allocation.
 
     Returns
     -------
     losses : ndarray of shape (n_members,)
         Equal to :func:`skmlp._network.loss` of each member (tested).
     """
-    eps = np.finfo(P.dtype).eps
-    clipped = np.clip(P, eps, 1 - eps)
-    if out_activation == "softmax":
-        data = _cross_entropies(Y, np.log(clipped), sample_weight)
+    eps = _eps(P.dtype)
+    if out_activation == "softmax" and work is not None:
+        # _losses._clipped_log's calls, into the workspace.
+        logP = np.maximum(P, eps, out=work.log)
+        np.minimum(logP, 1 - eps, out=logP)
+        data = _cross_entropies(Y, np.log(logP, out=logP), sample_weight)
+    elif out_activation == "softmax":
+        data = _cross_entropies(Y, np.log(np.clip(P, eps, 1 - eps)), sample_weight)
     else:  # binary log loss: both terms, as _losses.binary_log_loss
+        clipped = np.clip(P, eps, 1 - eps)
         positive = _cross_entropies(Y, np.log(clipped), sample_weight)
         negative = _cross_entropies(1 - Y, np.log1p(-clipped), sample_weight)
         data = [a + b for a, b in zip(positive, negative)]
-    sw_sum = _sw_sums(Y, sample_weight)
+    sw_sum = (
+        work.sw_sum
+        if work is not None and sample_weight is None
+        else _sw_sums(Y, sample_weight)
+    )
     n_coef = params.n_coef
     losses = np.empty(len(data))
     for m, value in enumerate(data):
@@ -469,19 +547,22 @@ def predict_stacked(X, params, activation, out_activation, layer_units):
     Returns
     -------
     P : ndarray of shape (n_members, n_samples, n_outputs)
+        Each member's :func:`~skmlp._network.predict_output`, bit for bit
+        (what its standalone fit scores the validation set with): that
+        function member by member, as the reference's softmax sums a row
+        (one matrix-vector product for all rows) other than the fused
+        kernel of :func:`forward_stacked` does.
     """
     M = params.flat.shape[0]
-    if not isinstance(X, SparseRows) and X.ndim == 3:
-        return np.stack(
-            [
-                predict_output(
-                    X[m], member(params, m, layer_units), activation, out_activation
-                )
-                for m in range(M)
-            ]
-        )
-    # Each member's predict_output: NumPy's softmax, not the compiled one
-    # (within a documented bound of it, not equal: NumPy 2.4.6's exp and
-    # numba's differ in the last bit for ~5% of float64 inputs).
-    acts, _, _ = forward_stacked(X, params, activation, out_activation, fused=False)
-    return acts[-1]
+    per_member = not isinstance(X, SparseRows) and X.ndim == 3
+    return np.stack(
+        [
+            predict_output(
+                X[m] if per_member else X,
+                member(params, m, layer_units),
+                activation,
+                out_activation,
+            )
+            for m in range(M)
+        ]
+    )

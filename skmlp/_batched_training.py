@@ -32,13 +32,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
 from ._batched import (
+    Workspace,
     as_stacked,
     backward_stacked,
     forward_stacked,
     loss_stacked,
-    predict_stacked,
 )
-from ._fit_data import Hyperparameters
+from ._fit_data import Hyperparameters, network_output
 from ._fit_state import make_optimizer, pack_optimizer_state
 from ._fpenv import flush_subnormals
 from ._losses import LOSSES, smooth_targets
@@ -52,7 +52,7 @@ from ._monitor import EarlyStopping
 from ._network import as_params, l2_coefficient, loss, predict_output
 from ._schedules import Clock
 from ._sparse_rows import SparseRowTaker, skips_zeros
-from ._training import apply_update, blas_limit, blas_threads
+from ._training import _blas_controller, apply_update, blas_limit, blas_threads
 
 __all__ = ["stack_key", "fit_stack", "shuffled"]
 
@@ -126,6 +126,17 @@ class _Run:
         self.epoch_rate = None  # the base rate of the current epoch
         self.problem = None  # why the current epoch went non-finite
         self.done = False
+        self.l2 = {}  # the L2 coefficient of an unweighted batch, by its rows
+
+    def l2_of(self, Y, sample_weight):
+        """``l2_coefficient`` of this member for a batch (``train_step``'s)."""
+        if sample_weight is not None:
+            return l2_coefficient(self.hp.alpha, Y, sample_weight)
+        m = Y.shape[0]
+        c = self.l2.get(m)
+        if c is None:
+            c = self.l2[m] = l2_coefficient(self.hp.alpha, Y, None)
+        return c
 
     def _clock(self):
         return Clock(self.clock["epoch"], self.clock["drops"], self.t)
@@ -154,14 +165,15 @@ class _Run:
 def shuffled(rows, random_state):
     """``sklearn.utils.shuffle(rows, random_state=random_state)``, cheaply.
 
-    The same draw (``shuffle`` permutes ``arange(n)`` with
-    ``random_state.shuffle`` and indexes with it) without its input
-    checks, which cost more than the permutation for a fold's rows (1.7
-    ms a call on digits); a test holds it to scikit-learn's.
+    The same draw without its input checks, which cost more than the
+    permutation for a fold's rows (1.7 ms a call on digits): ``shuffle``
+    permutes ``arange(n)`` with ``random_state.shuffle`` and indexes with
+    it; the same swaps on a copy of the rows give the same order (the
+    draws do not depend on the values).  A test holds it to scikit-learn's.
     """
-    order = np.arange(rows.shape[0])
+    order = rows.copy()
     random_state.shuffle(order)
-    return rows[order]
+    return order
 
 
 class _Stack:
@@ -176,10 +188,16 @@ class _Stack:
         self.dtype = X.dtype
         self.n_train = runs[0].rows.shape[0]
         self.batch_size = runs[0].hp.resolved_batch_size(self.n_train)
+        # An epoch's batches (gen_batches checks its arguments, every call).
+        self.batches = list(gen_batches(self.n_train, self.batch_size))
         self.flat = np.stack([r.start.flat for r in runs])
-        self.Y = np.stack(
-            [smooth_targets(r.start.Y, r.est.label_smoothing, self.out) for r in runs]
-        )
+        Ys = [smooth_targets(r.start.Y, r.est.label_smoothing, self.out) for r in runs]
+        # Members with the same targets bit for bit (the same smoothing and
+        # class encoding: a grid over other hyperparameters) share one array,
+        # and a batch gathers its rows once for all of them.
+        same = all(_same_bits(Ys[0], Y) for Y in Ys[1:])
+        self.Y_shared = Ys[0] if same else None
+        self.Y = self._broadcast_Y(len(runs)) if same else np.stack(Ys)
         sws = [r.start.sample_weight for r in runs]
         self.sw = None if sws[0] is None else np.stack(sws)
         # Whether the members' fits skip X's zeros (one count of X's zeros).
@@ -189,11 +207,14 @@ class _Stack:
         )
         # The members' fits' BLAS threads (OpenBLAS rounds some products
         # differently on one thread and on two): their floats.
-        self.blas_limit = blas_threads(self.layer_units, self.batch_size, fits_skip)
+        self.blas_limit = _needed(
+            blas_threads(self.layer_units, self.batch_size, fits_skip)
+        )
         self.alpha = np.array([r.est.alpha for r in runs], dtype=float)
         # Members that clip add the L2 term in the backward pass (the norm
         # needs it); the others in their optimizer step, as train_step does.
         self.fold_l2 = np.array([r.hp.max_grad_norm is None for r in runs])
+        self.dropout = any(r.start.dropout is not None for r in runs)
         self._views()
 
     def _views(self):
@@ -201,12 +222,45 @@ class _Stack:
         self.grad = np.empty_like(self.flat)
         self.member = [as_params(row, self.layer_units) for row in self.flat]
         self.member_grad = [as_params(row, self.layer_units) for row in self.grad]
+        self.stacked = as_stacked(self.flat, self.layer_units)
+        self.stacked_grad = as_stacked(self.grad, self.layer_units)
+        # The L2 strength backward_stacked adds (0 where the step adds it).
+        self.backward_alpha = np.where(self.fold_l2, 0.0, self.alpha)
+        self.work = {}  # Workspace and gather buffers, by batch rows
+
+    def _broadcast_Y(self, M):
+        """The shared targets seen as every member's (a read-only view)."""
+        return np.broadcast_to(self.Y_shared, (M, *self.Y_shared.shape))
+
+    def workspace(self, m, shared):
+        """Buffers for a batch of ``m`` rows of every member (reused)."""
+        key = (m, shared)
+        found = self.work.get(key)
+        if found is None:
+            M, X = len(self.runs), self.X
+            n_x = (m,) if shared else (M, m)
+            found = self.work[key] = (
+                Workspace(M, m, self.layer_units, self.dtype),
+                # a SparseRows batch is not gathered into a buffer
+                None
+                if shared and self.taker is not None
+                else np.empty((*n_x, X.shape[1]), X.dtype),
+                # shared rows of shared targets: one block for all members
+                np.empty(
+                    (*(n_x if self.Y_shared is not None else (M, m)), self.Y.shape[2]),
+                    self.Y.dtype,
+                ),
+                None if self.sw is None else np.empty((M, m), self.sw.dtype),
+            )
+        return found
 
     def keep(self, live):
         """Drop the members not in ``live`` (indices into ``runs``)."""
         self.runs = [self.runs[i] for i in live]
         self.flat = self.flat[live]
-        self.Y = self.Y[live]
+        self.Y = (
+            self._broadcast_Y(len(live)) if self.Y_shared is not None else self.Y[live]
+        )
         self.sw = None if self.sw is None else self.sw[live]
         self.alpha = self.alpha[live]
         self.fold_l2 = self.fold_l2[live]
@@ -228,7 +282,9 @@ class _Stack:
         self.runs[i].clock.update(clocks[i])
 
     def params(self, flat=None):
-        return as_stacked(self.flat if flat is None else flat, self.layer_units)
+        if flat is None:
+            return self.stacked
+        return as_stacked(flat, self.layer_units)
 
 
 # Which shared batches of mostly-zero inputs skip their zeros: "fit", those
@@ -272,6 +328,23 @@ def _sparse_taker(X, width, n_members, fits_skip, rows_of_X):
     return rows_of_X() if skips else None
 
 
+def _needed(limit):
+    """A BLAS thread limit, or None when BLAS runs on no more threads already.
+
+    Entering a limit that changes nothing (as in a search's worker, or at
+    one thread) costs tens of microseconds an epoch for nothing.
+    """
+    if limit is None:
+        return None
+    libraries = _blas_controller().select(user_api="blas").lib_controllers
+    return None if all(lib.num_threads <= limit for lib in libraries) else limit
+
+
+def _same_bits(a, b):
+    """Whether two arrays hold the same floats, bit for bit."""
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
 def _copied(state):
     """An optimizer state with its arrays copied."""
     return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in state.items()}
@@ -305,20 +378,43 @@ def _dropout_masks(runs, live, m, stack):
 
 
 def _take(stack, R, shared):
-    """The batch's inputs, targets and weights: shared rows or each its own."""
-    ar = np.arange(len(stack.runs))[:, np.newaxis]
+    """The batch's inputs, targets and weights: shared rows or each its own.
+
+    Dense rows are gathered into the stack's reused buffers for a batch of
+    this size (``np.take(..., out=..., mode="clip")``: the same values as
+    fancy indexing, without a new array; the rows are always in bounds).
+    """
+    m = R.shape[1]
+    _, xbuf, ybuf, swbuf = stack.workspace(m, shared)
     if shared:
         rows = R[0]
-        Xb = stack.X[rows] if stack.taker is None else stack.taker(rows)
-        # np.take, not Y[:, rows]: that result is not C-contiguous (the
-        # indexed axis comes first in memory), and the compiled kernels,
-        # which give each member its standalone fit's floats, need it so.
-        Yb = np.take(stack.Y, rows, axis=1)
-        swb = None if stack.sw is None else np.take(stack.sw, rows, axis=1)
+        if stack.taker is None:
+            Xb = stack.X.take(rows, axis=0, out=xbuf, mode="clip")
+        else:
+            Xb = stack.taker(rows)
+        # One C-contiguous block per member, as the compiled kernels (which
+        # give each member its standalone fit's floats) need it; shared
+        # targets are gathered once, the same block for every member.
+        if stack.Y_shared is not None:
+            Yb = np.broadcast_to(
+                stack.Y_shared.take(rows, axis=0, out=ybuf, mode="clip"),
+                (len(R), *ybuf.shape),
+            )
+        else:
+            Yb = np.take(stack.Y, rows, axis=1, out=ybuf, mode="clip")
+        swb = (
+            None
+            if stack.sw is None
+            else np.take(stack.sw, rows, axis=1, out=swbuf, mode="clip")
+        )
     else:
-        Xb = stack.X[R]
-        Yb = stack.Y[ar, R]
-        swb = None if stack.sw is None else stack.sw[ar, R]
+        Xb = stack.X.take(R, axis=0, out=xbuf, mode="clip")
+        for i, rows in enumerate(R):
+            Y = stack.Y[i] if stack.Y_shared is None else stack.Y_shared
+            Y.take(rows, axis=0, out=ybuf[i], mode="clip")
+            if swbuf is not None:
+                stack.sw[i].take(rows, out=swbuf[i], mode="clip")
+        Yb, swb = ybuf, swbuf
     return Xb, Yb, swb
 
 
@@ -343,29 +439,38 @@ def _train_batch(stack, R, shared):
     if not live:
         return Xb
     every = len(live) == len(runs)
-    if not every:
+    m = Xb.shape[-2]
+    if every:
+        # The stack's own arrays and views, and buffers of this batch size.
+        Xb_l, flat, params, grad = Xb, stack.flat, stack.stacked, stack.stacked_grad
+        work = stack.workspace(m, shared)[0]
+        alpha, fold = stack.alpha, stack.fold_l2
+        backward_alpha = stack.backward_alpha
+    else:
         Xb_l = Xb if shared else Xb[live]
         Yb, swb = Yb[live], None if swb is None else swb[live]
-    m = Xb.shape[-2]
-    flat = stack.flat if every else stack.flat[live]
-    params = stack.params(flat)
-    masks = _dropout_masks(runs, live, m, stack)
+        flat = stack.flat[live]
+        params = stack.params(flat)
+        grad = stack.params(np.empty_like(flat))
+        work = None
+        alpha, fold = stack.alpha[live], stack.fold_l2[live]
+        backward_alpha = np.where(fold, 0.0, alpha)
+    masks = _dropout_masks(runs, live, m, stack) if stack.dropout else None
     acts, inputs, masks = forward_stacked(
-        Xb if every else Xb_l, params, stack.activation, stack.out, masks
-    )
-    alpha = stack.alpha[live]
+        Xb_l, params, stack.activation, stack.out, masks,
+        None if work is None else work.out,
+    )  # fmt: skip
     losses = loss_stacked(
-        Yb, acts[-1], stack.out, params, alpha, stack.layer_units, swb
+        Yb, acts[-1], stack.out, params, alpha, stack.layer_units, swb, work
     )
-    fold = stack.fold_l2[live]
-    grad = stack.params(stack.grad if every else np.empty_like(flat))
     backward_stacked(
         acts, inputs, Yb, params, stack.activation, stack.out,
-        np.where(fold, 0.0, alpha), grad, swb, masks,
+        backward_alpha, grad, swb, masks, work,
     )  # fmt: skip
+    finite = np.isfinite(losses)
     for j, i in enumerate(live):
         run = runs[i]
-        if not np.isfinite(losses[j]):
+        if not finite[j]:
             run.problem = "the loss became non-finite (%r)" % losses[j]
             continue
         # The member's update is its standalone fit's (train_step).
@@ -375,20 +480,24 @@ def _train_batch(stack, R, shared):
             else as_params(grad.flat[j], stack.layer_units)
         )
         sw = None if swb is None else swb[j]
-        l2 = l2_coefficient(run.hp.alpha, Yb[j], sw) if fold[j] else 0.0
+        l2 = run.l2_of(Yb[j], sw) if fold[j] else 0.0
         apply_update(stack.member[i], g, run.optimizer, run.hp, run.epoch_rate, l2)
         run.acc += losses[j] * m
     return Xb
 
 
-def _non_finite(stack, i, P):
-    """``_training._non_finite`` for member ``i`` (P: its last-batch output)."""
-    if not np.isfinite(stack.flat[i]).all():
+def _non_finite(stack, i, finite_flat, finite_P):
+    """``_training.non_finite`` for member ``i``.
+
+    ``finite_flat`` and ``finite_P``: whether each member's weights and
+    last-batch output are all finite (one call for the whole stack each).
+    """
+    if not finite_flat[i]:
         return "the weights became non-finite"
     for value in stack.runs[i].optimizer.state().values():
         if isinstance(value, np.ndarray) and not np.isfinite(value).all():
             return "the optimizer state became non-finite"
-    if not np.isfinite(P[i]).all():
+    if not finite_P[i]:
         return "the network's output became non-finite"
     return None
 
@@ -407,28 +516,19 @@ def _accuracy(Y, P, sample_weight, out_activation):
 
 
 def _validation_scores(stack, members):
-    """Accuracy and loss of each of ``members`` on its validation rows."""
+    """Accuracy and loss of each of ``members`` on its validation rows.
+
+    Each member's output is its standalone fit's (``network_output`` of
+    its validation rows, as ``_training.evaluate`` takes it), bit for bit.
+    """
     runs = stack.runs
     vals = [runs[i].start.val for i in members]
-    same = all(np.array_equal(v.rows, vals[0].rows) for v in vals)
-    if same:
-        P = predict_stacked(
-            stack.X[vals[0].rows],
-            stack.params(stack.flat[members]),
-            stack.activation,
-            stack.out,
-            stack.layer_units,
+    P = [
+        network_output(
+            stack.X, as_params(stack.flat[i], stack.layer_units), runs[i].hp, v.rows
         )
-    else:
-        P = [
-            predict_output(
-                stack.X[v.rows],
-                as_params(stack.flat[i], stack.layer_units),
-                stack.activation,
-                stack.out,
-            )
-            for i, v in zip(members, vals)
-        ]
+        for i, v in zip(members, vals)
+    ]
     out = []
     for P_m, v in zip(P, vals):
         if not np.isfinite(P_m).all():
@@ -448,12 +548,14 @@ def _end_epoch(stack, saved, last_X):
     5. ``max_iter`` reached: warn, stop.
     """
     runs = stack.runs
-    P = predict_stacked(
-        last_X, stack.params(), stack.activation, stack.out, stack.layer_units
-    )
+    # Whether the last batch's output is finite: the stacked forward pass
+    # (its fused softmax is finite exactly where the reference's is).
+    P = forward_stacked(last_X, stack.params(), stack.activation, stack.out)[0][-1]
+    finite_P = np.isfinite(P).reshape(len(runs), -1).all(axis=1)
+    finite_flat = np.isfinite(stack.flat).all(axis=1)
     ok = []
     for i, run in enumerate(runs):
-        problem = run.problem or _non_finite(stack, i, P)
+        problem = run.problem or _non_finite(stack, i, finite_flat, finite_P)
         if problem:
             stack.restore(saved, i)
             warnings.warn(
@@ -542,7 +644,7 @@ def _run_epoch(stack):
     shared = all(np.array_equal(R[0], r) for r in R[1:])
     last_X = None
     with flush_subnormals(stack.dtype == np.float32), blas_limit(stack.blas_limit):
-        for batch in gen_batches(stack.n_train, stack.batch_size):
+        for batch in stack.batches:
             last_X = _train_batch(stack, R[:, batch], shared)
     _end_epoch(stack, saved, last_X)
 

@@ -66,6 +66,9 @@ def _assert_same_fit(stacked, alone, X):
     np.testing.assert_allclose(stacked.loss_, alone.loss_, rtol=1e-6)
     assert stacked.learning_rate_curve_ == alone.learning_rate_curve_
     assert stacked.validation_scores_ == alone.validation_scores_
+    # Bit for bit: the members' validation outputs are their fits' own
+    # (predict_output), not the fused softmax's (last bits apart).
+    assert stacked.validation_loss_curve_ == alone.validation_loss_curve_
     for name in ("best_loss_", "best_validation_loss_"):
         a, b = getattr(stacked, name), getattr(alone, name)
         assert a == b if b is None else a == pytest.approx(b, rel=1e-6)
@@ -374,3 +377,18 @@ def test_chunks_of_one_stack_share_the_sparse_rows_of_x(digits, monkeypatch):
     for s, a in zip(stacked, alone):
         for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
             np.testing.assert_array_equal(p, q)
+
+
+def test_members_with_other_targets_share_a_stack(digits):
+    """Members whose smoothed targets differ keep their own (not shared)."""
+    X, y = digits
+    base = NumpyMLPClassifier((16,), dtype=np.float64, random_state=0, max_iter=6)
+    members = [
+        clone(base).set_params(label_smoothing=s, alpha=a)
+        for s in (0.0, 0.1)
+        for a in (1e-4, 1e-2)
+    ]
+    assert len({stack_key(m) for m in members}) == 1
+    stacked, alone = _fit_both(members, X, y)
+    for s, a in zip(stacked, alone):
+        _assert_same_fit(s, a, X)
