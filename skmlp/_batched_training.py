@@ -52,9 +52,15 @@ from ._monitor import EarlyStopping
 from ._network import as_params, l2_coefficient, loss, predict_output
 from ._schedules import Clock
 from ._sparse_rows import SparseRowTaker, skips_zeros
-from ._training import _blas_controller, apply_update, blas_limit, blas_threads
+from ._training import (
+    apply_update,
+    blas_limit,
+    blas_threads,
+    effective_blas_limit,
+    shuffled,
+)
 
-__all__ = ["stack_key", "fit_stack", "shuffled"]
+__all__ = ["stack_key", "fit_stack"]
 
 
 def stack_key(est):
@@ -162,20 +168,6 @@ class _Run:
         return not go_on
 
 
-def shuffled(rows, random_state):
-    """``sklearn.utils.shuffle(rows, random_state=random_state)``, cheaply.
-
-    The same draw without its input checks, which cost more than the
-    permutation for a fold's rows (1.7 ms a call on digits): ``shuffle``
-    permutes ``arange(n)`` with ``random_state.shuffle`` and indexes with
-    it; the same swaps on a copy of the rows give the same order (the
-    draws do not depend on the values).  A test holds it to scikit-learn's.
-    """
-    order = rows.copy()
-    random_state.shuffle(order)
-    return order
-
-
 class _Stack:
     """The stacked arrays of the members still training, in ``runs`` order."""
 
@@ -207,7 +199,7 @@ class _Stack:
         )
         # The members' fits' BLAS threads (OpenBLAS rounds some products
         # differently on one thread and on two): their floats.
-        self.blas_limit = _needed(
+        self.blas_limit = effective_blas_limit(
             blas_threads(self.layer_units, self.batch_size, fits_skip)
         )
         self.alpha = np.array([r.est.alpha for r in runs], dtype=float)
@@ -326,18 +318,6 @@ def _sparse_taker(X, width, n_members, fits_skip, rows_of_X):
     if SKIP_ZEROS == "wide" and X.dtype == np.float32:
         skips = skips_zeros(X, width * n_members)
     return rows_of_X() if skips else None
-
-
-def _needed(limit):
-    """A BLAS thread limit, or None when BLAS runs on no more threads already.
-
-    Entering a limit that changes nothing (as in a search's worker, or at
-    one thread) costs tens of microseconds an epoch for nothing.
-    """
-    if limit is None:
-        return None
-    libraries = _blas_controller().select(user_api="blas").lib_controllers
-    return None if all(lib.num_threads <= limit for lib in libraries) else limit
 
 
 def _same_bits(a, b):

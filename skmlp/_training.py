@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import gen_batches, shuffle
+from sklearn.utils import gen_batches
 
 from ._fit_data import (
     BatchTaker,
@@ -322,6 +322,33 @@ def _blas_controller():
     return ThreadpoolController()
 
 
+def effective_blas_limit(limit):
+    """``limit``, or None when BLAS runs on no more threads already.
+
+    Entering a limit that changes nothing (in a search's worker, or at one
+    thread) costs tens of microseconds an epoch for nothing; asked once a
+    fit.
+    """
+    if limit is None:
+        return None
+    libraries = _blas_controller().select(user_api="blas").lib_controllers
+    return None if all(lib.num_threads <= limit for lib in libraries) else limit
+
+
+def shuffled(rows, random_state):
+    """``sklearn.utils.shuffle(rows, random_state=random_state)``, cheaply.
+
+    The same draw without its input checks, which cost more than the
+    permutation itself once an epoch: ``shuffle`` permutes ``arange(n)``
+    with ``random_state.shuffle`` and indexes with it; the same swaps on a
+    copy of the rows give the same order (the draws do not depend on the
+    values).  A test holds it to scikit-learn's.
+    """
+    order = rows.copy()
+    random_state.shuffle(order)
+    return order
+
+
 def blas_limit(limit):
     """A context running BLAS on at most ``limit`` threads (None: unchanged)."""
     if limit is None:
@@ -414,8 +441,12 @@ class FitRun:
     sample_idx : ndarray of shape (n_samples,)
         Positions of the training rows in X, in this epoch's order.
     batch_size : int
+    batches : list of slice
+        The epoch's minibatches, positions in ``sample_idx`` (the same every
+        epoch: made once).
     blas_limit : int or None
-        BLAS threads for the minibatches (:func:`blas_threads`).
+        BLAS threads for the minibatches (:func:`blas_threads`), None when
+        BLAS runs on no more already (:func:`effective_blas_limit`).
     n_iter : int
         Epochs completed by this call.
     loss : float or None
@@ -441,6 +472,7 @@ class FitRun:
     take_y: BatchTaker
     sample_idx: np.ndarray
     batch_size: int
+    batches: list
     blas_limit: object = None
     n_iter: int = 0
     loss: object = None
@@ -482,7 +514,10 @@ class FitRun:
             take_y=BatchTaker(train.Y, batch_size),  # 14 against 34 us for Y[rows]
             sample_idx=sample_idx,
             batch_size=batch_size,
-            blas_limit=blas_threads(problem.layer_units, batch_size, sparse),
+            blas_limit=effective_blas_limit(
+                blas_threads(problem.layer_units, batch_size, sparse)
+            ),
+            batches=list(gen_batches(len(sample_idx), batch_size)),
             loss=problem.fitted.get("loss_"),
         )
 
@@ -521,9 +556,7 @@ class FitRun:
         self.optimizer.learning_rate = self.rate
         if hp.shuffle:
             # Same draw as scikit-learn: the previous order, permuted.
-            self.sample_idx = shuffle(
-                self.sample_idx, random_state=self.problem.random_state
-            )
+            self.sample_idx = shuffled(self.sample_idx, self.problem.random_state)
 
     def run_epoch(self):
         """One pass over the training rows, a minibatch at a time.
@@ -548,7 +581,7 @@ class FitRun:
             flush_subnormals(params.flat.dtype == np.float32),
             blas_limit(self.blas_limit),
         ):
-            for batch in gen_batches(n_samples, self.batch_size):
+            for batch in self.batches:
                 rows = batch if slices else self.sample_idx[batch]
                 X_batch, Y_batch = self.take(rows), self.take_y(rows)
                 if hp.augment is not None:  # training rows only, never predict

@@ -9,7 +9,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from skmlp import NumpyMLPClassifier, _kernels
-from skmlp._batched_training import fit_stack, shuffled, stack_key
+from skmlp._batched_training import fit_stack, stack_key
 
 
 @pytest.fixture(scope="module")
@@ -153,16 +153,6 @@ def test_unstackable_estimators_have_no_key():
     a = stack_key(NumpyMLPClassifier((8,), alpha=1.0))
     assert a == stack_key(NumpyMLPClassifier([8], alpha=2.0, random_state=3))
     assert a != stack_key(NumpyMLPClassifier((8,), batch_size=32))
-
-
-def test_shuffled_draws_what_sklearn_shuffle_draws():
-    from sklearn.utils import shuffle
-
-    rows = np.arange(3, 103)[::-1].copy()
-    a, b = np.random.RandomState(7), np.random.RandomState(7)
-    for _ in range(3):
-        np.testing.assert_array_equal(shuffled(rows, a), shuffle(rows, random_state=b))
-    assert a.random_sample() == b.random_sample()
 
 
 def test_members_with_callbacks_are_not_stacked():

@@ -332,3 +332,30 @@ def test_minibatches_of_small_networks_run_on_one_blas_thread(
     assert seen and set(seen) == {1 if expected == 1 else 2}
     # The limit is lifted after the minibatches.
     assert max(i["num_threads"] for i in after if i["user_api"] == "blas") == 2
+
+
+def test_shuffled_draws_what_sklearn_shuffle_draws():
+    from sklearn.utils import shuffle
+
+    from skmlp._training import shuffled
+
+    rows = np.arange(3, 103)[::-1].copy()
+    a, b = np.random.RandomState(7), np.random.RandomState(7)
+    for _ in range(3):
+        np.testing.assert_array_equal(shuffled(rows, a), shuffle(rows, random_state=b))
+    assert a.random_sample() == b.random_sample()
+
+
+def test_effective_blas_limit_is_none_when_blas_already_runs_that_few():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from skmlp._training import effective_blas_limit
+
+    assert effective_blas_limit(None) is None
+    with threadpool_limits(1, user_api="blas"):
+        assert effective_blas_limit(1) is None
+    with threadpool_limits(2, user_api="blas"):
+        info = threadpool_info()
+        threads = max(i["num_threads"] for i in info if i["user_api"] == "blas")
+        expected = 1 if threads > 1 else None  # BLAS kept to one: nothing to do
+        assert effective_blas_limit(1) == expected
