@@ -364,11 +364,11 @@ def test_version_1_model_files_load_and_continue_training(name, fmt):
     tests/fixtures/make_v1_models.py) continue as a model trained from
     scratch with the current code: their optimizer state is read.
 
-    Up to rounding only: the files were trained in an older environment,
-    whose sums can differ from today's in the last bit (a fresh one on 2
-    Dec 2026, NumPy 2.4.6 with OpenBLAS 0.3.31, trained one intercept 1e-16
-    away from the file's); without its optimizer state a file's model moves
-    1e-2 away (the next test).
+    Up to rounding only: the files were trained on another machine, whose
+    sums can differ from this one's in the last bit (on 2 Dec 2026 a CPU
+    with AVX-512, where OpenBLAS 0.3.31 takes its SkylakeX kernels, trained
+    one intercept 1e-16 away from the file's); without its optimizer state
+    a file's model moves 1e-2 away (the next test).
     """
     scenario = SCENARIOS[name]
     loaded = _load_fixture(name, fmt)
