@@ -37,7 +37,7 @@ import numpy as np
 
 from . import _kernels
 from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
-from ._losses import LOSS_GRADIENTS, _eps
+from ._losses import LOSS_GRADIENTS, clip_eps
 from ._network import as_params, predict_output
 from ._sparse_rows import SparseRows
 
@@ -373,23 +373,11 @@ def backward_stacked(
     grad : StackedParams
     """
     kernels = _stacked_kernels()
-    dtype = params.flat.dtype
-    sw_sum = (
-        work.sw_sum
-        if work is not None and sample_weight is None
-        else _sw_sums(Y, sample_weight)
-    )
-    delta = _output_error(
-        activations[-1],
-        Y,
-        inputs[-1],
-        out_activation,
-        sample_weight,
-        sw_sum,
-        kernels,
-        work if sample_weight is None else None,
-    )
-    ones = np.ones(delta.shape[1], dtype=dtype) if work is None else work.ones
+    unweighted = work if sample_weight is None else None  # unweighted sums
+    sw_sum = _sw_sums(Y, sample_weight) if unweighted is None else work.sw_sum
+    P, Z, out = activations[-1], inputs[-1], out_activation
+    delta = _output_error(P, Y, Z, out, sample_weight, sw_sum, kernels, unweighted)
+    ones = np.ones(delta.shape[1], delta.dtype) if work is None else work.ones
     for l in range(len(params.coefs) - 1, -1, -1):
         if l == 0 and _wide(activations[0]):
             _first_layer_gradient_shared(activations[0], delta, grad.coefs[0])
@@ -397,29 +385,34 @@ def backward_stacked(
             np.matmul(np.swapaxes(activations[l], -1, -2), delta, out=grad.coefs[l])
         np.matmul(ones, delta, out=grad.intercepts[l])
         if l > 0:
-            delta = np.matmul(
+            delta = _hidden_error(
                 delta,
-                np.swapaxes(params.coefs[l], -1, -2),
-                out=None if work is None else work.deltas[l - 1],
+                params.coefs[l],
+                activations[l] if inputs[l] is None else inputs[l],
+                activation,
+                None if masks is None else masks[l],
+                kernels,
+                None if work is None else work.deltas[l - 1],
             )
-            A = activations[l] if inputs[l] is None else inputs[l]
-            if (
-                activation == "relu"
-                and kernels is not None
-                and kernels.supports(A, delta)
-            ):
-                kernels.relu_mask_stacked(A, delta)  # the single network's kernel
-            else:
-                ACTIVATIONS[activation].derivative(A, delta)
-            if masks is not None and masks[l] is not None:
-                delta *= masks[l]
-    n_coef = params.n_coef
-    if not alpha.any():  # every member's optimizer step adds the L2 term
-        return grad
-    for m in np.flatnonzero(alpha):  # as backward's L2 term, member by member
+    # As backward's L2 term, member by member (none for a member whose
+    # optimizer step adds it).
+    for m in np.flatnonzero(alpha):
         c = float(alpha[m] / sw_sum[m])
-        grad.flat[m, :n_coef] += c * params.flat[m, :n_coef]
+        grad.flat[m, : params.n_coef] += c * params.flat[m, : params.n_coef]
     return grad
+
+
+def _hidden_error(delta, W, A, activation, mask, kernels, out):
+    """The error of the layer below: ``(delta W^T) * f'(Z)`` (* its dropout
+    mask), each member's as :func:`skmlp._network.backward` computes it."""
+    delta = np.matmul(delta, np.swapaxes(W, -1, -2), out=out)
+    if activation == "relu" and kernels is not None and kernels.supports(A, delta):
+        kernels.relu_mask_stacked(A, delta)  # the single network's kernel
+    else:
+        ACTIVATIONS[activation].derivative(A, delta)
+    if mask is not None:
+        delta *= mask
+    return delta
 
 
 def _output_error(P, Y, Z, out_activation, sample_weight, sw_sum, kernels, work=None):
@@ -503,7 +496,7 @@ def loss_stacked(
     losses : ndarray of shape (n_members,)
         Equal to :func:`skmlp._network.loss` of each member (tested).
     """
-    eps = _eps(P.dtype)
+    eps = clip_eps(P.dtype)
     if out_activation == "softmax" and work is not None:
         # _losses._clipped_log's calls, into the workspace.
         logP = np.maximum(P, eps, out=work.log)

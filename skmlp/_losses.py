@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import expit
 
 __all__ = [
+    "clip_eps",
     "log_loss",
     "log_loss_gradient",
     "binary_log_loss",
@@ -38,15 +39,16 @@ def _row_sums(A):
 _EPS = {np.dtype(t): np.finfo(t).eps for t in (np.float16, np.float32, np.float64)}
 
 
-def _eps(dtype):
-    """``np.finfo(dtype).eps``, from the table for the usual dtypes."""
+def clip_eps(dtype):
+    """``np.finfo(dtype).eps``, from the table for the usual dtypes: the
+    clipping bound of the probabilities whose log the losses take."""
     eps = _EPS.get(dtype)
     return np.finfo(dtype).eps if eps is None else eps
 
 
 def _clipped_log(P):
     """``log(clip(P, eps, 1 - eps))`` with ``eps`` of P's dtype, one new array."""
-    eps = _eps(P.dtype)
+    eps = clip_eps(P.dtype)
     out = np.maximum(P, eps)
     np.minimum(out, 1 - eps, out=out)
     return np.log(out, out=out)
@@ -136,7 +138,7 @@ def binary_log_loss(Y, P, sample_weight=None):
     -------
     loss : float
     """
-    eps = _eps(P.dtype)
+    eps = clip_eps(P.dtype)
     P = np.clip(P, eps, 1 - eps)
     return _cross_entropy(Y, np.log(P), sample_weight) + _cross_entropy(
         1 - Y, np.log1p(-P, out=P), sample_weight
