@@ -50,7 +50,7 @@ STANDALONE = [
     (_training, "backward"),
     (_training, "apply_update"),
     (_training, "non_finite"),
-    (_training, "shuffle"),
+    (_training, "shuffled"),
     (_training.FitRun, "begin_epoch"),
     (_training.FitRun, "end_epoch"),
     (_training.FitRun, "run_epoch"),
