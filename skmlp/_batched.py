@@ -37,7 +37,7 @@ import numpy as np
 
 from . import _kernels
 from ._activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
-from ._losses import LOSS_GRADIENTS, clip_eps
+from ._losses import LOSS_GRADIENTS, clip_eps, clipped_log
 from ._network import as_params, predict_output
 from ._sparse_rows import SparseRows
 
@@ -323,8 +323,11 @@ def _first_layer_gradient_shared(X, delta, out):
     np.copyto(out, G.reshape(X.shape[1], M, h).transpose(1, 0, 2))
 
 
-def _sw_sums(Y, sample_weight):
-    """Per-member sums of the sample weights, as :func:`backward` takes them."""
+def _sw_sums(Y, sample_weight, work=None):
+    """Per-member sums of the sample weights, as :func:`backward` takes them
+    (an unweighted batch's from its ``work``space, when given)."""
+    if sample_weight is None and work is not None:
+        return work.sw_sum
     if sample_weight is None:
         return np.full(Y.shape[0], float(Y.shape[1]))
     return np.array([float(s.sum()) for s in sample_weight])
@@ -374,7 +377,7 @@ def backward_stacked(
     """
     kernels = _stacked_kernels()
     unweighted = work if sample_weight is None else None  # unweighted sums
-    sw_sum = _sw_sums(Y, sample_weight) if unweighted is None else work.sw_sum
+    sw_sum = _sw_sums(Y, sample_weight, work)
     P, Z, out = activations[-1], inputs[-1], out_activation
     delta = _output_error(P, Y, Z, out, sample_weight, sw_sum, kernels, unweighted)
     ones = np.ones(delta.shape[1], delta.dtype) if work is None else work.ones
@@ -496,24 +499,16 @@ def loss_stacked(
     losses : ndarray of shape (n_members,)
         Equal to :func:`skmlp._network.loss` of each member (tested).
     """
-    eps = clip_eps(P.dtype)
-    if out_activation == "softmax" and work is not None:
-        # _losses._clipped_log's calls, into the workspace.
-        logP = np.maximum(P, eps, out=work.log)
-        np.minimum(logP, 1 - eps, out=logP)
-        data = _cross_entropies(Y, np.log(logP, out=logP), sample_weight)
-    elif out_activation == "softmax":
-        data = _cross_entropies(Y, np.log(np.clip(P, eps, 1 - eps)), sample_weight)
+    if out_activation == "softmax":
+        logP = clipped_log(P, out=None if work is None else work.log)
+        data = _cross_entropies(Y, logP, sample_weight)
     else:  # binary log loss: both terms, as _losses.binary_log_loss
+        eps = clip_eps(P.dtype)
         clipped = np.clip(P, eps, 1 - eps)
         positive = _cross_entropies(Y, np.log(clipped), sample_weight)
         negative = _cross_entropies(1 - Y, np.log1p(-clipped), sample_weight)
         data = [a + b for a, b in zip(positive, negative)]
-    sw_sum = (
-        work.sw_sum
-        if work is not None and sample_weight is None
-        else _sw_sums(Y, sample_weight)
-    )
+    sw_sum = _sw_sums(Y, sample_weight, work)
     n_coef = params.n_coef
     losses = np.empty(len(data))
     for m, value in enumerate(data):

@@ -14,6 +14,7 @@ from scipy.special import expit
 
 __all__ = [
     "clip_eps",
+    "clipped_log",
     "log_loss",
     "log_loss_gradient",
     "binary_log_loss",
@@ -46,10 +47,11 @@ def clip_eps(dtype):
     return np.finfo(dtype).eps if eps is None else eps
 
 
-def _clipped_log(P):
-    """``log(clip(P, eps, 1 - eps))`` with ``eps`` of P's dtype, one new array."""
+def clipped_log(P, out=None):
+    """``log(clip(P, eps, 1 - eps))`` with ``eps`` of P's dtype, into ``out``
+    (one new array when None)."""
     eps = clip_eps(P.dtype)
-    out = np.maximum(P, eps)
+    out = np.maximum(P, eps, out=out)
     np.minimum(out, 1 - eps, out=out)
     return np.log(out, out=out)
 
@@ -83,7 +85,7 @@ def log_loss(Y, P, sample_weight=None):
     -------
     loss : float
     """
-    return _cross_entropy(Y, _clipped_log(P), sample_weight)
+    return _cross_entropy(Y, clipped_log(P), sample_weight)
 
 
 def log_loss_gradient(P, Y, Z=None):
