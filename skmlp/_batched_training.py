@@ -57,6 +57,7 @@ from ._training import (
     blas_limit,
     blas_threads,
     effective_blas_limit,
+    non_finite_problem,
     shuffled,
 )
 
@@ -466,22 +467,6 @@ def _train_batch(stack, R, shared):
     return Xb
 
 
-def _non_finite(stack, i, finite_flat, finite_P):
-    """``_training.non_finite`` for member ``i``.
-
-    ``finite_flat`` and ``finite_P``: whether each member's weights and
-    last-batch output are all finite (one call for the whole stack each).
-    """
-    if not finite_flat[i]:
-        return "the weights became non-finite"
-    for value in stack.runs[i].optimizer.state().values():
-        if isinstance(value, np.ndarray) and not np.isfinite(value).all():
-            return "the optimizer state became non-finite"
-    if not finite_P[i]:
-        return "the network's output became non-finite"
-    return None
-
-
 def _accuracy(Y, P, sample_weight, out_activation):
     """``accuracy_score`` of the labels ``P`` decodes to, against binarized ``Y``.
 
@@ -535,7 +520,10 @@ def _end_epoch(stack, saved, last_X):
     finite_flat = np.isfinite(stack.flat).all(axis=1)
     ok = []
     for i, run in enumerate(runs):
-        problem = run.problem or _non_finite(stack, i, finite_flat, finite_P)
+        # _training.non_finite's checks, on the whole stack's flags.
+        problem = run.problem or non_finite_problem(
+            finite_flat[i], run.optimizer, lambda i=i: finite_P[i]
+        )
         if problem:
             stack.restore(saved, i)
             warnings.warn(

@@ -727,10 +727,11 @@ def _csr_row_starts(X, indptr):
 def _csr_fill(X, indptr, indices, data):
     """X's stored entries, row by row, into ``indices`` and ``data``."""
     n, d = X.shape
+    zero = X.dtype.type(0)
     for i in range(n):
         q = indptr[i]
         for j in range(d):
-            if X[i, j] != 0:
+            if X[i, j] != zero:
                 indices[q], data[q] = j, X[i, j]
                 q += 1
 

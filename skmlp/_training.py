@@ -62,8 +62,11 @@ __all__ = [
     "apply_update",
     "blas_limit",
     "blas_threads",
+    "effective_blas_limit",
     "fit_stochastic",
+    "non_finite_problem",
     "resume_monitor",
+    "shuffled",
     "train_step",
     "training_sets",
     "validation_split",
@@ -397,12 +400,34 @@ def non_finite(params, optimizer, X_batch, hp):
     output on the epoch's last batch: finite but huge weights would
     otherwise be kept and predict NaN.
     """
-    if not np.isfinite(params.flat).all():
+    return non_finite_problem(
+        np.isfinite(params.flat).all(),
+        optimizer,
+        lambda: np.isfinite(network_output(X_batch, params, hp)).all(),
+    )
+
+
+def non_finite_problem(weights_finite, optimizer, output_finite):
+    """:func:`non_finite`'s checks in their order, on what the caller knows.
+
+    Parameters
+    ----------
+    weights_finite : bool
+    optimizer : SGD or Adam
+        Its state is checked here.
+    output_finite : callable
+        ``() -> bool``, asked only when the weights and the state are finite.
+
+    Returns
+    -------
+    problem : str or None
+    """
+    if not weights_finite:
         return "the weights became non-finite"
     for value in optimizer.state().values():
         if isinstance(value, np.ndarray) and not np.isfinite(value).all():
             return "the optimizer state became non-finite"
-    if not np.isfinite(network_output(X_batch, params, hp)).all():
+    if not output_finite():
         return "the network's output became non-finite"
     return None
 
