@@ -172,7 +172,7 @@ class _Run:
 class _Stack:
     """The stacked arrays of the members still training, in ``runs`` order."""
 
-    def __init__(self, runs, X, rows_of_X):
+    def __init__(self, runs, X, rows_of_X, fits_skip):
         first = runs[0].est
         self.X, self.runs = X, runs
         self.layer_units = runs[0].start.layer_units
@@ -193,8 +193,6 @@ class _Stack:
         self.Y = self._broadcast_Y(len(runs)) if same else np.stack(Ys)
         sws = [r.start.sample_weight for r in runs]
         self.sw = None if sws[0] is None else np.stack(sws)
-        # Whether the members' fits skip X's zeros (one count of X's zeros).
-        fits_skip = skips_zeros(X, self.layer_units[1])
         self.taker = _sparse_taker(
             X, self.layer_units[1], len(runs), fits_skip, rows_of_X
         )
@@ -299,10 +297,19 @@ SKIP_ZEROS = os.environ.get("SKMLP_STACK_SKIP_ZEROS", "fit")
 # benchmarks/RESULTS_search.md), chunks of 12, 6, 4, 3 members: digits
 # (64,) float64 at 20 epochs each 0.86, 0.63, 0.55, 0.60 s and again 0.92,
 # 0.65, 0.75 (12 standalone fits 0.73); with their own stopping epochs
-# 3.08 against 2.81 s for 12 and 6 (fits 3.44).  MNIST (25, 15) float32,
-# 10 epochs, 12 against 6: 2.40 against 2.19 s, 2.28 against 2.21, 2.53
-# against 2.77 in three interleaved runs (within the noise).
+# 3.08 against 2.81 s for 12 and 6 (fits 3.44).  (Zen 4, session 8: 1.45
+# against 1.51 s for 12 and 6: the larger L2 cache; 6 stays, as the
+# slower machine lost more.)
 MAX_MEMBERS = 6
+
+# Members trained at once when their first layer skips X's zeros: one
+# zero-skipping product serves all of them, and it costs less per column
+# the wider it is (MNIST float32 batches of 200, us per 25 columns:
+# forward 64 at 150 columns, 48 at 300; gradient 71 and 51).  One MNIST
+# (25, 15) float32 fold, 10 epochs, 5 interleaved runs (session 8,
+# bench_stack_fold.py): 12 standalone fits 1.92 s CPU, stacks of 6 1.12,
+# one stack of 12 0.90.
+MAX_SKIPPING_MEMBERS = 12
 
 
 def _sparse_taker(X, width, n_members, fits_skip, rows_of_X):
@@ -666,8 +673,12 @@ def fit_stack(estimators, X, y, sample_weight=None):
     # gives each its same floats.  X's CSR arrays, if a chunk skips zeros,
     # are built once for all chunks.
     rows_of_X = functools.cache(functools.partial(SparseRowTaker, Xv))
-    for start in range(0, len(runs), MAX_MEMBERS):
-        _train(_Stack(runs[start : start + MAX_MEMBERS], Xv, rows_of_X), finished)
+    # Whether the members' fits skip X's zeros (one count of X's zeros).
+    fits_skip = bool(runs) and skips_zeros(Xv, runs[0].start.layer_units[1])
+    chunk = MAX_SKIPPING_MEMBERS if fits_skip else MAX_MEMBERS
+    for start in range(0, len(runs), chunk):
+        stack = _Stack(runs[start : start + chunk], Xv, rows_of_X, fits_skip)
+        _train(stack, finished)
     fitted = []
     for est in estimators:
         if id(est) in outcome:

@@ -344,19 +344,27 @@ def test_members_beyond_max_members_train_in_chunks_with_the_same_floats(
 
 def test_chunks_of_one_stack_share_the_sparse_rows_of_x(digits, monkeypatch):
     """Chunks that skip zeros take their batches from one SparseRowTaker of
-    X: its CSR arrays are built once, not once a chunk."""
+    X: its CSR arrays are built once, not once a chunk.  Their size is
+    MAX_SKIPPING_MEMBERS, not the dense stacks' MAX_MEMBERS."""
     pytest.importorskip("numba")
     from skmlp import _batched_training
 
-    built = []
+    built, stacks = [], []
     original = _batched_training.SparseRowTaker
+    original_stack = _batched_training._Stack
 
     def counting(X):
         built.append(X.shape)
         return original(X)
 
-    monkeypatch.setattr(_batched_training, "MAX_MEMBERS", 2)
+    def recording(runs, *rest):
+        stacks.append(len(runs))
+        return original_stack(runs, *rest)
+
+    monkeypatch.setattr(_batched_training, "MAX_MEMBERS", 5)
+    monkeypatch.setattr(_batched_training, "MAX_SKIPPING_MEMBERS", 2)
     monkeypatch.setattr(_batched_training, "SparseRowTaker", counting)
+    monkeypatch.setattr(_batched_training, "_Stack", recording)
     X, y = digits
     X = _on_canvas(X)
     base = NumpyMLPClassifier((16,), dtype=np.float64, random_state=0, max_iter=2)
@@ -364,6 +372,7 @@ def test_chunks_of_one_stack_share_the_sparse_rows_of_x(digits, monkeypatch):
     with _kernels.use("numba"):
         stacked, alone = _fit_both(members, X, y)
     assert len(members) > 2 and len(built) == 1
+    assert stacks == [2] * (len(members) // 2) + [1] * (len(members) % 2)
     for s, a in zip(stacked, alone):
         for p, q in zip(s.coefs_ + s.intercepts_, a.coefs_ + a.intercepts_):
             np.testing.assert_array_equal(p, q)
