@@ -92,13 +92,14 @@ else:  # skmlp._fpenv changes no mode there: nothing to copy
 # the contents of its own file, so a kernel would keep its cached code after
 # a change to an operation imported from elsewhere.)
 #
-# add_scaled4 / add_scaled1: one 256-bit register's worth of columns (8
-# float32 or 4 float64) of o += (v0 * a0 + v1 * a1) + (v2 * a2 + v3 * a3) or
-# o += v * a.  LLVM vectorises numba's loop over a row only in blocks of four
-# registers (32 float32 columns), so a 25-unit layer ran in scalar code; these
-# vectorise any width, the tail (width % lanes columns) staying scalar.  Each
-# lane computes what the scalar code computes, in the same order, without
-# fused multiply-add: the same floats.
+# tile_sum: one 256-bit register's worth of columns (8 float32 or 4
+# float64) of a row of the forward product, summed over the row's stored
+# entries in a register and stored once.  LLVM vectorises numba's loop over
+# a row only in blocks of four registers (32 float32 columns), so a 25-unit
+# layer ran in scalar code; and numba's loop adds each group of entries to
+# the output row in memory, a load and a store per group on the row's
+# critical path.  Each lane computes what the scalar code computes, in the
+# same order, without fused multiply-add: the same floats.
 #
 # prefetch: asks the CPU to start loading the cache line of a[i].  A
 # minibatch's rows lie at random places in the training set's CSR arrays,
@@ -126,47 +127,55 @@ def _splat(builder, x, vectype):
     return builder.shuffle_vector(one, undef, zeros)
 
 
-def _scaled(context, builder, signature, args, pair, vectype):
-    """``v * a[k:k + lanes]`` for the ``pair``-th (value, array) argument."""
-    v, a = args[2 + 2 * pair], args[3 + 2 * pair]
-    at = _vector_at(context, builder, signature.args[3 + 2 * pair], a, args[1], vectype)
-    return builder.fmul(_splat(builder, v, vectype), builder.load(at, align=1))
-
-
 @intrinsic
-def add_scaled4(typingctx, o, k, v0, a0, v1, a1, v2, a2, v3, a3):
-    """``o[k:k+L] += (v0*a0[k:k+L] + v1*a1[k:k+L]) + (v2*a2[k:k+L] + v3*a3[k:k+L])``.
+def tile_sum(typingctx, o, k, data, indices, W, lo, hi):
+    """``o[k:k+L] = sum of data[p] * W[indices[p], k:k+L]`` for ``p`` in ``[lo, hi)``.
 
-    ``L = lanes(o)``; every array 1-d, contiguous, of ``o``'s dtype, with
-    ``k + L`` elements at least (not checked).
+    ``L = lanes(o)``.  Four entries at a time, ``(p0 + p1) + (p2 + p3)``,
+    added to a register that starts at zero, then the tail one by one: the
+    order of :func:`_add_rows`'s forward sums.  ``o`` 1-d and ``W`` 2-d,
+    C-contiguous, of one dtype, ``k + L <= W.shape[1]`` (not checked).
     """
-    if not all(a.layout == "C" for a in (o, a0, a1, a2, a3)):
-        return None  # the vectors are read at data + k: contiguous arrays only
-    signature = types.none(o, k, v0, a0, v1, a1, v2, a2, v3, a3)
+    if o.layout != "C" or W.layout != "C" or W.ndim != 2:
+        return None  # W's rows are read at data + i * n_columns + k
+    signature = types.none(o, k, data, indices, W, lo, hi)
 
     def codegen(context, builder, signature, args):
         vectype = _vector_type(context, o.dtype)
-        t = [_scaled(context, builder, signature, args, j, vectype) for j in range(4)]
-        s = builder.fadd(builder.fadd(t[0], t[1]), builder.fadd(t[2], t[3]))
-        at = _vector_at(context, builder, o, args[0], args[1], vectype)
-        builder.store(builder.fadd(builder.load(at, align=1), s), at, align=1)
-        return context.get_dummy_value()
+        intp = context.get_value_type(types.intp)
+        k_, lo_, hi_ = (
+            context.cast(builder, v, t, types.intp)
+            for v, t in ((args[1], k), (args[5], lo), (args[6], hi))
+        )
+        values = context.make_array(data)(context, builder, args[2]).data
+        index = context.make_array(indices)(context, builder, args[3])
+        w = context.make_array(W)(context, builder, args[4])
+        n_columns = cgutils.unpack_tuple(builder, w.shape, 2)[1]
 
-    return signature, codegen
+        def term(p):  # data[p] * W[indices[p], k:k+L]
+            i = builder.load(builder.gep(index.data, [p]))
+            i = context.cast(builder, i, indices.dtype, types.intp)
+            at = builder.gep(w.data, [builder.add(builder.mul(i, n_columns), k_)])
+            row = builder.load(builder.bitcast(at, vectype.as_pointer()), align=1)
+            v = _splat(builder, builder.load(builder.gep(values, [p])), vectype)
+            return builder.fmul(v, row)
 
-
-@intrinsic
-def add_scaled1(typingctx, o, k, v, a):
-    """``o[k:k+L] += v * a[k:k+L]`` (as :func:`add_scaled4`)."""
-    if o.layout != "C" or a.layout != "C":
-        return None
-    signature = types.none(o, k, v, a)
-
-    def codegen(context, builder, signature, args):
-        vectype = _vector_type(context, o.dtype)
-        t = _scaled(context, builder, signature, args, 0, vectype)
-        at = _vector_at(context, builder, o, args[0], args[1], vectype)
-        builder.store(builder.fadd(builder.load(at, align=1), t), at, align=1)
+        # A stack slot LLVM turns into a register (mem2reg).
+        acc = cgutils.alloca_once_value(builder, ir.Constant(vectype, None))
+        four = ir.Constant(intp, 4)
+        n_fours = builder.sdiv(builder.sub(hi_, lo_), four)
+        with cgutils.for_range(builder, n_fours, intp=intp) as loop:
+            p = builder.add(lo_, builder.mul(loop.index, four))
+            t = [term(builder.add(p, ir.Constant(intp, j))) for j in range(4)]
+            s = builder.fadd(builder.fadd(t[0], t[1]), builder.fadd(t[2], t[3]))
+            builder.store(builder.fadd(builder.load(acc), s), acc)
+        tail = builder.add(lo_, builder.mul(n_fours, four))
+        one = ir.Constant(intp, 1)
+        with cgutils.for_range_slice(builder, tail, hi_, one, intp=intp) as (p, _):
+            builder.store(builder.fadd(builder.load(acc), term(p)), acc)
+        out = context.make_array(o)(context, builder, args[0]).data
+        at = builder.bitcast(builder.gep(out, [k_]), vectype.as_pointer())
+        builder.store(builder.load(acc), at, align=1)
         return context.get_dummy_value()
 
     return signature, codegen
@@ -420,38 +429,31 @@ def _add1(o, v, a):
 NARROW_LANES = 8
 
 
-# The same sums on whole C-contiguous rows narrower than NARROW_LANES
-# registers, one register of columns at a time (add_scaled4): LLVM's own
-# vectorised loop needs 32 float32 columns, so a 25-unit row ran in scalar
-# code.  Forward product, float32, 25 units, MNIST batches, one thread: 109
-# against 71 us (the same batch each call), 151 against 124 (fresh batches).
-# From NARROW_LANES registers on, LLVM's loop was as fast or faster.
 @numba.njit(inline="always", **_JIT)
-def _add4_rows(o, v0, a0, v1, a1, v2, a2, v3, a3):
+def _sum_row(o, values, index, M, lo, hi):
+    """``o = sum of values[p] * M[index[p]]`` for ``p`` in ``[lo, hi)``: the
+    forward product's row, four entries at a time (:func:`_add_rows`).
+
+    Rows of one to NARROW_LANES registers are summed a register of columns
+    at a time in a register (:func:`tile_sum`; the last register's columns
+    overlap the one before when the width is not a multiple: the same
+    floats again).  Fresh MNIST batches of 200, one thread, us per call,
+    numba's loop against the registers: float32 16 units 95 against 39,
+    25 113 against 71, 32 140 against 70, 56 154 against 109; float64 16
+    151 against 96, 25 171 against 141; at 8 registers (float64 32) the
+    registers lost (160 against 223).
+    """
     n = o.shape[0]
     step = lanes(o)
-    if n >= NARROW_LANES * step:
-        _add4(o, v0, a0, v1, a1, v2, a2, v3, a3)
+    if step <= n < NARROW_LANES * step:
+        n_vec = n - n % step
+        for k in range(0, n_vec, step):
+            tile_sum(o, k, values, index, M, lo, hi)
+        if n_vec < n:
+            tile_sum(o, n - step, values, index, M, lo, hi)
         return
-    n_vec = n - n % step
-    for k in range(0, n_vec, step):
-        add_scaled4(o, k, v0, a0, v1, a1, v2, a2, v3, a3)
-    for k in range(n_vec, n):
-        o[k] += (v0 * a0[k] + v1 * a1[k]) + (v2 * a2[k] + v3 * a3[k])
-
-
-@numba.njit(inline="always", **_JIT)
-def _add1_rows(o, v, a):
-    n = o.shape[0]
-    step = lanes(o)
-    if n >= NARROW_LANES * step:
-        _add1(o, v, a)
-        return
-    n_vec = n - n % step
-    for k in range(0, n_vec, step):
-        add_scaled1(o, k, v, a)
-    for k in range(n_vec, n):
-        o[k] += v * a[k]
+    o[:] = o.dtype.type(0)
+    _add_rows(o, values, index, M, lo, hi, False)
 
 
 @numba.njit(inline="always", **_JIT)
@@ -481,17 +483,14 @@ def _add_rows(o, values, index, M, lo, hi, in_order):
                 values[p + 2], M[index[p + 2]], values[p + 3], M[index[p + 3]],
             )  # fmt: skip
         else:
-            _add4_rows(
+            _add4(
                 o,
                 values[p], M[index[p]], values[p + 1], M[index[p + 1]],
                 values[p + 2], M[index[p + 2]], values[p + 3], M[index[p + 3]],
             )  # fmt: skip
         p += 4
     while p < hi:
-        if in_order:
-            _add1(o, values[p], M[index[p]])
-        else:
-            _add1_rows(o, values[p], M[index[p]])
+        _add1(o, values[p], M[index[p]])
         p += 1
 
 
@@ -560,14 +559,11 @@ def csr_rows_matmul(indptr, indices, data, rows, W, out):
     # The same loop as _csr_rows_columns over all columns, on whole rows:
     # numba compiles row slices as contiguous, column ranges as strided
     # (10-20% slower below 64 units).
-    zero = out.dtype.type(0)
     _prefetch_row(indptr, indices, data, rows, 0)
     for r in range(rows.shape[0]):
         _prefetch_row(indptr, indices, data, rows, r + 1)
         i = rows[r]
-        o = out[r]
-        o[:] = zero
-        _add_rows(o, data, indices, W, indptr[i], indptr[i + 1], False)
+        _sum_row(out[r], data, indices, W, indptr[i], indptr[i + 1])
 
 
 @numba.njit(**_JIT)

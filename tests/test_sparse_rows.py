@@ -96,11 +96,14 @@ def _forward_in_kernel_order(X, rows, W):
 
 @needs_numba
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("width", [1, 3, 4, 7, 8, 9, 15, 16, 25, 31, 33, 64, 65])
+@pytest.mark.parametrize(
+    "width", [1, 3, 4, 5, 7, 8, 9, 15, 16, 25, 31, 32, 33, 63, 64, 65]
+)
 def test_forward_product_sums_in_the_kernels_order(dtype, width):
-    # Narrow rows go through one-register vector operations
-    # (skmlp._kernels_numba.add_scaled4) and a scalar tail, wide ones through numba's
-    # loop: either way every element is the same sum in the same order.
+    # Rows of 1 to 8 registers are summed a register of columns at a time
+    # (skmlp._kernels_numba.tile_sum, the last register overlapping), the
+    # others by numba's loop: either way every element is the same sum in
+    # the same order.
     X = _mostly_zeros(40, 70, 0.3, dtype, seed=3)
     rng = np.random.default_rng(4)
     W = rng.standard_normal((70, width)).astype(dtype)
