@@ -282,7 +282,7 @@ class _Stack:
 # of the members' standalone fits (skips_zeros of one member's first layer),
 # so that every member keeps its fit's floats; or "wide", in float32 also
 # when the stack's first layers side by side are wide enough (float32 fits
-# skip zeros from 24 units).  "wide" was faster on MNIST's 12 x 25 units
+# skip zeros from MIN_WIDTH units).  "wide" was faster on MNIST's 12 x 25 units
 # while their fits took BLAS's products (a fold 1.36x) but a float32
 # member's floats then differ from its fit's by rounding, and on the
 # issue-15 MNIST row that moved two candidates' mean scores by 0.004 and

@@ -44,17 +44,17 @@ MAX_DENSITY = 0.3
 taken as sparse rows.  The zero-skipping products do one multiply-add per
 stored entry but at a fraction of BLAS's rate per multiply-add."""
 
-MIN_WIDTH = {np.dtype(np.float32): 24, np.dtype(np.float64): 16}
+MIN_WIDTH = {np.dtype(np.float32): 8, np.dtype(np.float64): 8}
 """Narrowest first hidden layer for which a dense training set is taken as
-sparse rows, by dtype.  ``benchmarks/bench_sparse_rows.py`` on MNIST batches
-of 200 rows, one thread, forward product plus weight gradient against
-BLAS (session 5): float32 0.84-0.99x at 25 units, 1.9x at 64, 4.3x at 256;
-float64 1.5x at 25, 2.0x at 64, 2.2x at 256.  Since narrow rows are summed
-a register at a time, the next row prefetched and the indices ``uint16``
-(session 7), whole 20-epoch float32 fits on MNIST, sparse rows against
-BLAS, one thread, interleaved medians: 1.03x the time at 16 units, 0.84x
-at (25, 15), 1.00x at 32, 0.94x at 48 (the CSR arrays, built once per fit
-in ~13 ms, cost more than that in fits of a few epochs)."""
+sparse rows, by dtype.  Since narrow rows are summed in registers
+(``tile_sum``, session 8), whole 20-epoch fits on 8,000 MNIST rows, one
+thread, 5 interleaved pairs, sparse rows against BLAS: float32 0.75x the
+time at (8,), 0.73x at (16,), 0.77x at (16, 10); float64 0.52x at (8,),
+0.55x at (12,).  The products alone (``bench_sparse_rows.py --fresh``,
+forward plus gradient, BLAS's side with the gather of the dense rows):
+float32 0.80x BLAS's speed at 4 units, 2.39x at 8, 1.67x at 25; float64
+2.16x at 4, 2.90x at 8, 2.02x at 25.  (Before: 24 float32 and 16 float64
+units, when narrow rows were summed in memory.)"""
 
 
 BY_COLUMN_MIN_WIDTH = {np.dtype(np.float32): 256, np.dtype(np.float64): 128}

@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skmlp import NumpyMLPClassifier, _kernels
 from skmlp._batched_training import fit_stack, stack_key
+from skmlp._sparse_rows import MIN_WIDTH
 
 
 @pytest.fixture(scope="module")
@@ -258,11 +259,13 @@ def test_float64_members_skip_zeros_as_their_fits_do_bit_for_bit(digits, takers)
 
 
 def test_float32_members_below_the_fits_width_keep_their_floats(digits, takers):
-    """By default a stack skips zeros only where its members' fits do: at
-    16 float32 units they do not, so neither does the stack (bit-equal)."""
+    """By default a stack skips zeros only where its members' fits do:
+    below MIN_WIDTH float32 units they do not, so neither does the stack
+    (bit-equal)."""
     X, y = digits
     X = _on_canvas(X).astype(np.float32)
-    base = NumpyMLPClassifier((16,), dtype=np.float32, random_state=0, max_iter=4)
+    width = MIN_WIDTH[np.dtype(np.float32)] - 1
+    base = NumpyMLPClassifier((width,), dtype=np.float32, random_state=0, max_iter=4)
     members = [clone(base).set_params(**p) for p in GRID]
     stacked, alone = _fit_both(members, X, y)
     assert takers == [None]
@@ -274,8 +277,8 @@ def test_float32_members_below_the_fits_width_keep_their_floats(digits, takers):
 def test_float32_wide_skipping_is_within_rounding_of_the_fits(
     digits, takers, monkeypatch
 ):
-    """SKIP_ZEROS="wide", float32, 4 x 16 units side by side: the stack
-    skips zeros where the standalone fit (16 units) takes BLAS's products,
+    """SKIP_ZEROS="wide", float32, 4 members side by side: the stack skips
+    zeros where the standalone fit (below MIN_WIDTH units) takes BLAS's products,
     so a member's floats differ from its fit's by rounding only (small
     after a few epochs)."""
     pytest.importorskip("numba")
@@ -284,7 +287,8 @@ def test_float32_wide_skipping_is_within_rounding_of_the_fits(
     monkeypatch.setattr(_batched_training, "SKIP_ZEROS", "wide")
     X, y = digits
     X = _on_canvas(X).astype(np.float32)
-    base = NumpyMLPClassifier((16,), dtype=np.float32, random_state=0, max_iter=5)
+    width = MIN_WIDTH[np.dtype(np.float32)] - 1
+    base = NumpyMLPClassifier((width,), dtype=np.float32, random_state=0, max_iter=5)
     members = [clone(base).set_params(**p) for p in GRID]
     with _kernels.use("numba"):
         stacked, alone = _fit_both(members, X, y)
