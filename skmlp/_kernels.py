@@ -29,8 +29,9 @@ variable ``SKMLP_KERNELS``:
     parameters it was measured at a median of 16-35 ms against 0.4-0.8 ms
     on one thread, on the shared 2-core machine of the benchmarks, where
     it never paid (on the quiet machine too: whole fits 1.4-10x slower,
-    ``benchmarks/RESULTS.md`` session 8).  Each thread computes its elements in the calling thread's
-    floating-point mode, so the floats are the same.
+    ``benchmarks/RESULTS.md`` session 8).  Each thread computes its
+    elements in the calling thread's floating-point mode, so the floats are
+    the same.
 
 Both give the same floats (the optimizer steps, the ReLU passes and the L2
 term bit for bit), except the softmax and its log-loss gradient, which

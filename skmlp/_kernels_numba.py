@@ -138,6 +138,8 @@ def tile_sum(typingctx, o, k, data, indices, W, lo, hi):
     """
     if o.layout != "C" or W.layout != "C" or W.ndim != 2:
         return None  # W's rows are read at data + i * n_columns + k
+    if not o.dtype == data.dtype == W.dtype:
+        return None  # one vector type for the values, the rows and the sum
     signature = types.none(o, k, data, indices, W, lo, hi)
 
     def codegen(context, builder, signature, args):

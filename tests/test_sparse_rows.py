@@ -108,8 +108,10 @@ def test_forward_product_sums_in_the_kernels_order(dtype, width):
     rng = np.random.default_rng(4)
     W = rng.standard_normal((70, width)).astype(dtype)
     rows = rng.permutation(40)[:29]
+    X[rows[3]] = 0.0  # a row without stored entries: zeros, not stale values
+    got = np.full((len(rows), width), np.nan, dtype=dtype)
     with _kernels.use("numba"):
-        got = _batch(X, rows).dot(W)
+        _batch(X, rows).dot(W, got)
     np.testing.assert_array_equal(got, _forward_in_kernel_order(X, rows, W))
 
 
