@@ -237,6 +237,31 @@ def test_balance_evens_out_the_workers():
     assert len(_search._balance(jobs, 1)) == 5
 
 
+def test_a_column_ordered_x_is_searched_in_row_order(digits, monkeypatch):
+    """pandas' to_numpy gives arrays stored by column: the search copies X
+    to row order once (scikit-learn's loop then copies each fold's rows as
+    blocks), up to MAX_REORDERED_BYTES; the results are the same."""
+    X, y = digits
+    X = np.ascontiguousarray(X)
+    seen = []
+    original = _search._run_job
+
+    def recording(kind, train, members, sw_name, X, *rest):
+        seen.append(X.flags.c_contiguous)
+        return original(kind, train, members, sw_name, X, *rest)
+
+    monkeypatch.setattr(_search, "_run_job", recording)
+    by_column = np.asfortranarray(X)
+    ours = GridSearchCV(_net(), GRID, cv=3).fit(by_column, y)
+    assert seen and all(seen)  # the training jobs were given X in row order
+    _assert_same_results(ours, GridSearchCV(_net(), GRID, cv=3).fit(X, y))
+    reordered = _search._in_row_order(by_column)
+    assert reordered.flags.c_contiguous and np.array_equal(reordered, X)
+    assert _search._in_row_order(X) is X
+    monkeypatch.setattr(_search, "MAX_REORDERED_BYTES", X.nbytes - 1)
+    assert _search._in_row_order(by_column) is by_column
+
+
 @pytest.mark.parametrize("alias", [True, False])
 def test_metadata_routing_through_a_pipeline_is_stacked(digits, count_fits, alias):
     X, y = digits

@@ -71,6 +71,13 @@ _ROWS = "skmlp_rows"
 # 1.7 s.  The workers that train the stacks already run one thread each.
 SMALL_NETWORK = 2**17
 
+# A dense X stored by column (what pandas' ``to_numpy`` gives) is copied to
+# row order once, up to this size: scikit-learn's loop then copies every
+# fold's rows as blocks.  MNIST's 10,000 float32 rows: ``X[train]`` of
+# 8,000 rows 7.5 ms by column against 3.1 by row, 60 fits x (train + test)
+# in the search's own process; the copy itself 20 ms.
+MAX_REORDERED_BYTES = 256 * 2**20
+
 
 def _n_params(network, n_features, n_outputs):
     """Parameter count of ``network`` on ``n_features`` inputs (an estimate
@@ -184,6 +191,19 @@ class _Prefitted(BaseEstimator):
 
 def _n_rows(X):
     return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _in_row_order(X):
+    """X, or its copy in row order when it is a dense array stored by column
+    and at most MAX_REORDERED_BYTES (the same values)."""
+    if (
+        isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and not X.flags.c_contiguous
+        and X.nbytes <= MAX_REORDERED_BYTES
+    ):
+        return np.ascontiguousarray(X)
+    return X
 
 
 def _index_params(params, rows, n_samples):
@@ -386,6 +406,7 @@ class _StackedSearchMixin:
         if _network_of(self.estimator) is None or y is None or _ROWS in params:
             return super().fit(X, y, **params)
         X, y = indexable(X, y)
+        X = _in_row_order(X)
         estimator, n_jobs, store = self.estimator, self.n_jobs, _Store()
         stand_in = _Prefitted(estimator, store)
         self._stacked = (X, y, params, estimator, n_jobs)
