@@ -113,12 +113,6 @@ def _vector_type(context, dtype):
     return ir.VectorType(context.get_data_type(dtype), 256 // dtype.bitwidth)
 
 
-def _vector_at(context, builder, arytype, ary, k, vectype):
-    """A pointer to the vector that starts at element ``k`` of a 1-d array."""
-    data = context.make_array(arytype)(context, builder, ary).data
-    return builder.bitcast(builder.gep(data, [k]), vectype.as_pointer())
-
-
 def _splat(builder, x, vectype):
     """The vector whose every lane is ``x``."""
     undef = ir.Constant(vectype, ir.Undefined)
